@@ -1,0 +1,5 @@
+__version__ = "0.0.1"
+# The public API, importable as `from cifar_learn import ...`. The modules themselves are
+# exported from the notebooks in nbs/; this file only re-exports their main names
+# (nbdev_export updates the version line above and leaves the rest alone).
+from .data import download_cifar10, unpickle, load_batch, load_classes, load_split, Split, show_images, get_cifar10, test_mode
