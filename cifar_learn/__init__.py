@@ -4,3 +4,5 @@ __version__ = "0.0.1"
 # (nbdev_export updates the version line above and leaves the rest alone).
 from .data import download_cifar10, unpickle, load_batch, load_classes, load_split, Split, show_images, get_cifar10, test_mode
 from .dataset import CIFAR10, TensorLoader, Normalize, show_batch, channel_stats, get_device, images_per_second, CIFAR10_MEAN, CIFAR10_STD
+from .model import ConvNet, BNConvNet, ResNet9, Classifier, create_model, MODELS, summary
+from .config import TrainingConfig
