@@ -6,3 +6,5 @@ from .data import download_cifar10, unpickle, load_batch, load_classes, load_spl
 from .dataset import CIFAR10, TensorLoader, Normalize, show_batch, channel_stats, get_device, images_per_second, CIFAR10_MEAN, CIFAR10_STD
 from .model import ConvNet, BNConvNet, ResNet9, Classifier, create_model, MODELS, summary
 from .config import TrainingConfig
+from .config import preset, PRESETS
+from .training import train, evaluate, load_checkpoint, create_optimizer, make_scheduler, set_seed, run_training, EvalResult, Checkpoint
