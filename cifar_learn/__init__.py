@@ -8,3 +8,5 @@ from .model import ConvNet, BNConvNet, ResNet9, Classifier, create_model, MODELS
 from .config import TrainingConfig
 from .config import preset, PRESETS
 from .training import train, evaluate, load_checkpoint, create_optimizer, make_scheduler, set_seed, run_training, EvalResult, Checkpoint
+from .report import (plot_curves, confusion_matrix, per_class_accuracy, plot_confusion, plot_per_class, plot_predictions,
+                     most_confident_mistakes, plot_runs, save_figure, write_report, load_history)

@@ -8,7 +8,7 @@ __all__ = ['CHECKPOINT_FORMAT', 'HISTORY_KEYS', 'set_seed', 'rng_state', 'set_rn
            'load_checkpoint', 'Batches', 'train', 'config_from_args', 'find_data', 'make_loaders', 'run_training',
            'main']
 
-# %% ../nbs/04_training.ipynb #2897aec0
+# %% ../nbs/04_training.ipynb #e91e6477
 import argparse, json, math, os, random, sys, tempfile, time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from .config import TrainingConfig
 from .model import create_model
 
-# %% ../nbs/04_training.ipynb #7c2fb114
+# %% ../nbs/04_training.ipynb #cb4a98fa
 def set_seed(seed:int): # the seed for Python, NumPy and torch (CPU and CUDA)
     "Seed every global random number generator."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
@@ -43,7 +43,7 @@ def set_rng_state(state:dict): # as returned by `rng_state`
     torch.set_rng_state(state['torch'])
     if state['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state['cuda'])
 
-# %% ../nbs/04_training.ipynb #2e5fec20
+# %% ../nbs/04_training.ipynb #e61f0a63
 def create_optimizer(net:torch.nn.Module, config:TrainingConfig) -> torch.optim.Optimizer:
     "The optimizer that `config.optimizer` names, with the config's lr, betas or momentum, and weight decay."
     p, c = net.parameters(), config
@@ -65,7 +65,7 @@ def make_scheduler(optimizer, config:TrainingConfig):
     "A `LambdaLR` following `lr_factor`; call its `step()` after each optimizer step."
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, config))
 
-# %% ../nbs/04_training.ipynb #fafa5372
+# %% ../nbs/04_training.ipynb #a45b4f52
 @dataclass
 class EvalResult:
     "What `evaluate` measured: accuracy and mean loss, and per image the prediction, probabilities and target."
@@ -109,7 +109,7 @@ def evaluate(net:torch.nn.Module, # a model of the zoo (its forward returns `(lo
     preds = probs.argmax(1)
     return EvalResult((preds == targets).float().mean().item(), loss.item(), preds.cpu(), probs.cpu(), targets.cpu())
 
-# %% ../nbs/04_training.ipynb #be77fe57
+# %% ../nbs/04_training.ipynb #985bb311
 CHECKPOINT_FORMAT = 'cifar_learn.checkpoint/1'
 
 class CheckpointError(RuntimeError):
@@ -132,7 +132,7 @@ def atomic_save(obj, path) -> Path:
     except OSError: pass
     return path
 
-# %% ../nbs/04_training.ipynb #cdf3d78f
+# %% ../nbs/04_training.ipynb #e48cb650
 @dataclass
 class Checkpoint:
     "A loaded checkpoint: the rebuilt `model`, its `config`, `history` and `step`, and the saved states."
@@ -168,7 +168,7 @@ def load_checkpoint(path, # a `latest.pt` or `best.pt` written by `train`
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
         raise CheckpointError(f"{path}: its contents do not fit this version of cifar_learn ({type(e).__name__}: {e})") from e
 
-# %% ../nbs/04_training.ipynb #e4af87c9
+# %% ../nbs/04_training.ipynb #91bac297
 class Batches:
     "An endless, resumable stream of batches from `loader`: one iterator per epoch, position kept in `state_dict`."
     def __init__(self, loader): self.loader, self.it, self.epoch_rng, self.done = loader, None, None, 0
@@ -202,7 +202,7 @@ class Batches:
         for _ in range(state['batches_done']): next(self.it); self.done += 1
         if g is None: torch.set_rng_state(saved_global)   # the global RNG continues from the checkpoint's state
 
-# %% ../nbs/04_training.ipynb #2db6aec0
+# %% ../nbs/04_training.ipynb #123f9105
 HISTORY_KEYS = ('steps', 'train_losses', 'test_losses', 'train_accuracies', 'test_accuracies', 'lrs', 'seconds')
 
 def _check_resumable(ck:Checkpoint, net, config:TrainingConfig):
@@ -221,7 +221,7 @@ def _save(path, net, optimizer, scheduler, scaler, config, step, history, best, 
                         'history': history, 'best_accuracy': best, 'rng': rng_state(), 'loader': batches.state_dict(),
                         'meters': meters.detach().cpu().clone()}, path)
 
-# %% ../nbs/04_training.ipynb #4dbed58d
+# %% ../nbs/04_training.ipynb #4e6a724c
 def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
           train_loader, # yields `(x, y)` training batches (a `TensorLoader` or a `DataLoader`)
           test_loader, # yields `(x, y)` evaluation batches
@@ -305,7 +305,7 @@ def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
     finally: bar.close()
     return history
 
-# %% ../nbs/04_training.ipynb #c2be18cd
+# %% ../nbs/04_training.ipynb #0b29fbfc
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='cifar_learn_train', description='Train a CIFAR-10 classifier (cifar_learn).',
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -340,7 +340,7 @@ def config_from_args(args:argparse.Namespace) -> TrainingConfig:
     if args.steps is not None and args.eval_step is None and base['eval_step'] > args.steps: over['eval_step'] = args.steps
     return TrainingConfig(**{**base, **over, 'resume': args.resume})
 
-# %% ../nbs/04_training.ipynb #61ccf9ea
+# %% ../nbs/04_training.ipynb #1a7b74ca
 def find_data(data) -> Path:
     "The `cifar-10-batches-py` folder given as itself or as the folder that holds it."
     p = Path(data).expanduser()
@@ -366,7 +366,7 @@ def make_loaders(config:TrainingConfig, root):
     return (DataLoader(CIFAR10(root, transforms=tf), config.batch_size, shuffle=config.shuffle, generator=g, **kw),
             DataLoader(test_ds, eval_bs, shuffle=False, **kw))
 
-# %% ../nbs/04_training.ipynb #94e9f283
+# %% ../nbs/04_training.ipynb #b1dc6119
 def run_training(cfg:TrainingConfig, # the run's settings
                  data=None, # a CIFAR-10 folder (or its parent); None downloads into `cfg.data_dir`
                  quiet:bool=False) -> dict: # no progress bar
@@ -385,8 +385,9 @@ def run_training(cfg:TrainingConfig, # the run's settings
     history = train(net, train_dl, test_dl, create_optimizer(net, cfg), cfg, quiet=quiet)
     (out / 'history.json').write_text(json.dumps(history, indent=1) + '\n')
     r = evaluate(net, test_dl, precision=cfg.precision)
-    metrics = {'accuracy': r.accuracy, 'loss': r.loss, 'steps': cfg.steps}
-    (out / 'metrics.json').write_text(json.dumps(metrics, indent=1) + '\n')
+    from cifar_learn.report import write_report    # chapter 05: metrics.json and the plots
+    metrics = write_report(net, r, test_dl.dataset.images, history, out, test_dl.dataset.classes)
+    (out / 'metrics.json').write_text(json.dumps({**metrics, 'steps': cfg.steps}, indent=1) + '\n')
     return metrics
 
 def main(argv=None):
