@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'SCHEDULES', 'PRECISIONS', 'LOADERS', 'PRESETS', 'TrainingConfig', 'preset']
 
-# %% ../nbs/03_config.ipynb #16a8d591
+# %% ../nbs/03_config.ipynb #5dc6ccfb
 import dataclasses, difflib, functools, json, re
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
@@ -13,14 +13,14 @@ from pathlib import Path
 from .dataset import get_device
 from .model import MODELS
 
-# %% ../nbs/03_config.ipynb #456bf366
+# %% ../nbs/03_config.ipynb #13eccd85
 OPTIMIZERS = ('adam', 'adamw', 'sgd')
 SCHEDULES = ('constant', 'onecycle', 'linear', 'cosine')
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
 LOADERS = ('tensor', 'dataloader')
 _DEVICE = re.compile(r'^(auto|cpu|cuda|cuda:\d+|mps)$')
 
-# %% ../nbs/03_config.ipynb #ccddc201
+# %% ../nbs/03_config.ipynb #0dc70adf
 @dataclass
 class TrainingConfig:
     "All settings of a training run. Validated on construction; `TrainingConfig(**json.load(f))` rebuilds a saved one."
@@ -33,23 +33,25 @@ class TrainingConfig:
     betas: tuple = (0.9, 0.995)       # Adam's betas
     momentum: float = 0.9             # SGD's momentum
     nesterov: bool = True             # SGD with Nesterov momentum
-    weight_decay: float = 5e-4
+    weight_decay: float = 5e-4       # L2 penalty (coupled, as torch's SGD and Adam apply it)
     schedule: str = 'constant'        # 'constant', 'onecycle', 'linear' (decay to 0) or 'cosine'
     warmup: float = 0.0               # fraction of the steps spent warming up linearly from 0
-    label_smoothing: float = 0.0
+    label_smoothing: float = 0.0     # mix this much of the uniform distribution into the targets
     # the run
     steps: int = 21000                # optimizer steps
     eval_step: int = 500              # evaluate every this many steps
-    batch_size: int = 1024
-    shuffle: bool = True
+    batch_size: int = 1024            # images per optimizer step
+    shuffle: bool = True              # a new order of the training images every epoch
     augment: bool = False             # random flip and translate (chapter 01)
+    translate: int = 4                # largest translation of the augmentation, in pixels
+    tta: bool = False                 # final evaluation averages each image with its mirror image
     loader: str = 'tensor'            # 'tensor' (TensorLoader) or 'dataloader' (torch DataLoader)
     num_workers: int = 2              # DataLoader workers (loader='dataloader')
     pin_memory: bool = True           # DataLoader pinned memory, on CUDA
-    seed: int = 0
+    seed: int = 0                     # seeds weights, data order and augmentation
     device: str = 'auto'              # 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'
     precision: str = 'auto'           # 'auto' (bf16 on CUDA if supported, else fp16; fp32 elsewhere), 'fp32', 'bf16', 'fp16'
-    channels_last: bool = True        # on CUDA
+    channels_last: bool = True        # NHWC memory layout: faster convolutions on GPUs and on CPUs (oneDNN)
     compile: bool = False             # torch.compile the model
     # files
     data_dir: str = 'data'            # where CIFAR-10 is downloaded
@@ -90,7 +92,7 @@ class TrainingConfig:
         if not isinstance(d, dict): raise ValueError(f"{path}: expected a JSON object of TrainingConfig fields")
         return cls(**d)
 
-# %% ../nbs/03_config.ipynb #9d416375
+# %% ../nbs/03_config.ipynb #4547329b
 def _check(ok, name, value, allowed):
     if not ok: raise ValueError(f"TrainingConfig.{name}={value!r} is invalid: {allowed}")
 
@@ -119,7 +121,8 @@ def _validate(c:TrainingConfig):
     _check(_is_int(c.num_workers) and c.num_workers >= 0, 'num_workers', c.num_workers, 'must be an integer >= 0')
     _check(_is_int(c.checkpoint_every) and c.checkpoint_every >= 1, 'checkpoint_every', c.checkpoint_every, 'must be an integer >= 1')
     _check(_is_int(c.seed), 'seed', c.seed, 'must be an integer')
-    for name in ('nesterov', 'shuffle', 'augment', 'pin_memory', 'channels_last', 'compile', 'resume'):
+    _check(_is_int(c.translate) and 0 <= c.translate <= 8, 'translate', c.translate, 'must be an integer from 0 to 8 (pixels)')
+    for name in ('nesterov', 'shuffle', 'augment', 'tta', 'pin_memory', 'channels_last', 'compile', 'resume'):
         _check(isinstance(getattr(c, name), bool), name, getattr(c, name), 'must be true or false')
     for name in ('data_dir', 'out_dir'):
         _check(isinstance(getattr(c, name), str) and getattr(c, name) != '', name, getattr(c, name), 'must be a non-empty path')
@@ -127,7 +130,7 @@ def _validate(c:TrainingConfig):
            c.checkpoint_dir, 'must be a non-empty path, or None for out_dir/checkpoints')
     _check(isinstance(c.model_args, dict), 'model_args', c.model_args, 'must be a dict of keyword arguments for the model')
 
-# %% ../nbs/03_config.ipynb #229bae5a
+# %% ../nbs/03_config.ipynb #f9079522
 def _strict_init(init):
     names = [f.name for f in fields(TrainingConfig)]
     @functools.wraps(init)
@@ -141,11 +144,17 @@ def _strict_init(init):
 
 TrainingConfig.__init__ = _strict_init(TrainingConfig.__init__)
 
-# %% ../nbs/03_config.ipynb #cba3f8ab
-PRESETS = {'seed': {}}   # field overrides of the defaults, by preset name
+# %% ../nbs/03_config.ipynb #9e0bd0f1
+PRESETS = {   # field overrides of the defaults, by preset name
+    'seed': {},
+    'fast': dict(model='airnet', model_args={'widths': [32, 128, 128]}, optimizer='sgd', lr=2.0, momentum=0.85, nesterov=True,
+                 weight_decay=5e-4, schedule='onecycle', warmup=0.2, label_smoothing=0.2, steps=1950, eval_step=100,
+                 batch_size=512, augment=True, translate=2, tta=True),
+}
 
 def preset(name:str, # a key of `PRESETS`
-           **overrides) -> TrainingConfig: # fields that replace the preset's
+           **overrides, # fields that replace the preset's
+          ) -> TrainingConfig:
     "The `TrainingConfig` of preset `name`, with `overrides` applied."
     if name not in PRESETS: raise ValueError(f"unknown preset {name!r}; known presets: {', '.join(sorted(PRESETS))}")
     return TrainingConfig(**{**PRESETS[name], **overrides})

@@ -7,7 +7,7 @@ __all__ = ['CIFAR10_URL', 'CIFAR10_MD5', 'ARCHIVE', 'FOLDER', 'BATCHES', 'test_m
            'get_cifar10', 'UnsafePickleError', 'BatchUnpickler', 'unpickle', 'load_batch', 'load_classes', 'Split',
            'load_split', 'show_images']
 
-# %% ../nbs/00_data.ipynb #1cbd5717
+# %% ../nbs/00_data.ipynb #3cbe685a
 import hashlib, os, pickle, shutil, tarfile, tempfile, zlib
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
@@ -19,22 +19,22 @@ from tqdm.auto import tqdm
 
 from .fakedata import file_md5
 
-# %% ../nbs/00_data.ipynb #8fa4c997
+# %% ../nbs/00_data.ipynb #ff608faa
 def test_mode() -> bool:
     "True when the environment variable `IN_TEST` is set (nbdev_test sets it): notebooks then shrink data and steps."
     return os.environ.get('IN_TEST', '') not in ('', '0')
 
-# %% ../nbs/00_data.ipynb #79b56bd5
+# %% ../nbs/00_data.ipynb #d365fef8
 CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'
 CIFAR10_MD5 = 'c58f30108f718f92721af3b95e74349a'
 ARCHIVE, FOLDER = 'cifar-10-python.tar.gz', 'cifar-10-batches-py'
 BATCHES = [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch', 'batches.meta']
 
-# %% ../nbs/00_data.ipynb #efb261b2
+# %% ../nbs/00_data.ipynb #c0e6a950
 class ArchiveError(ValueError):
     "The CIFAR-10 archive is damaged, unsafe, or not the one expected; the message names the file and the problem."
 
-# %% ../nbs/00_data.ipynb #ecb566ce
+# %% ../nbs/00_data.ipynb #1691671a
 def _fetch(url, dest:Path, md5:str, quiet:bool) -> Path:
     "Download `url` to a temporary file in `dest`, checking its md5 on the way; the caller renames it."
     fd, tmp = tempfile.mkstemp(dir=dest, prefix=f'.{ARCHIVE}.', suffix='.part')
@@ -58,7 +58,7 @@ def _fetch(url, dest:Path, md5:str, quiet:bool) -> Path:
         tmp.unlink(missing_ok=True)
         raise
 
-# %% ../nbs/00_data.ipynb #ff04a72a
+# %% ../nbs/00_data.ipynb #aa750ae0
 def _check_member(m:tarfile.TarInfo, archive):
     p = PurePosixPath(m.name)
     if p.is_absolute() or '..' in p.parts or (p.parts and ':' in p.parts[0]):
@@ -83,11 +83,12 @@ def _extract(archive:Path, folder:Path):
         os.rename(tmp / FOLDER, folder)
     finally: shutil.rmtree(tmp, ignore_errors=True)
 
-# %% ../nbs/00_data.ipynb #fd2d4c14
+# %% ../nbs/00_data.ipynb #b8ece632
 def download_cifar10(dest='data', # folder that receives the archive and `cifar-10-batches-py`
                      url:str=CIFAR10_URL, # where to fetch `cifar-10-python.tar.gz` (a mirror works too)
                      md5:str=CIFAR10_MD5, # expected md5 of the archive
-                     quiet:bool=False) -> Path: # hide the progress bar
+                     quiet:bool=False, # hide the progress bar
+                    ) -> Path:
     "Download, verify and extract CIFAR-10 into `dest`; returns the `cifar-10-batches-py` folder. A second call returns at once."
     dest = Path(dest).expanduser()
     folder, archive = dest / FOLDER, dest / ARCHIVE
@@ -109,10 +110,11 @@ def download_cifar10(dest='data', # folder that receives the archive and `cifar-
     os.replace(tmp, archive)  # kept, as torchvision does, so the folder can be re-created offline
     return folder
 
-# %% ../nbs/00_data.ipynb #4dd08610
+# %% ../nbs/00_data.ipynb #0c958826
 _test_data = {}
 
-def get_cifar10(dest='data') -> Path: # where the real data goes (unused in test mode)
+def get_cifar10(dest='data', # where the real data goes (unused in test mode)
+               ) -> Path:
     "The `cifar-10-batches-py` folder for the notebooks: the real download, or in `test_mode` a small generated one."
     if not test_mode(): return download_cifar10(dest)
     if 'folder' not in _test_data:   # once per process, in a temporary folder
@@ -123,7 +125,7 @@ def get_cifar10(dest='data') -> Path: # where the real data goes (unused in test
             _test_data['folder'] = download_cifar10(tmp / 'data', url=f'{base}/{ARCHIVE}', md5=md5, quiet=True)
     return _test_data['folder']
 
-# %% ../nbs/00_data.ipynb #5d4b959f
+# %% ../nbs/00_data.ipynb #2f1f4480
 def _np_reconstruct():
     try: from numpy._core.multiarray import _reconstruct   # numpy >= 2 (numpy.core is deprecated)
     except ImportError: from numpy.core.multiarray import _reconstruct
@@ -137,7 +139,8 @@ class UnsafePickleError(pickle.UnpicklingError):
 
 class BatchUnpickler(pickle.Unpickler):
     "An unpickler that only rebuilds numpy arrays: any other global (such as `os.system`) raises `UnpicklingError`."
-    def __init__(self, f, name='<pickle>'):
+    def __init__(self, f, # a binary file object, open for reading
+                 name='<pickle>'): # the file's name, for error messages
         super().__init__(f, encoding='latin1')
         self.name = name
     def find_class(self, module, name):
@@ -146,8 +149,9 @@ class BatchUnpickler(pickle.Unpickler):
                                          "only uses numpy arrays, so this file is not one (it could run arbitrary code)")
         return _np_reconstruct() if name == '_reconstruct' else getattr(np, name)
 
-# %% ../nbs/00_data.ipynb #0ef762bb
-def unpickle(file) -> dict:
+# %% ../nbs/00_data.ipynb #dc62f071
+def unpickle(file, # path of a batch file
+            ) -> dict:
     "Read one CIFAR-10 pickle (`data_batch_N`, `test_batch`, `batches.meta`) safely; keys are `str`."
     file = Path(file)
     if not file.is_file(): raise FileNotFoundError(f"{file}: no such file")
@@ -158,9 +162,10 @@ def unpickle(file) -> dict:
     if not isinstance(d, dict): raise ValueError(f"{file} holds a {type(d).__name__}, not the dict of a CIFAR-10 batch")
     return d
 
-# %% ../nbs/00_data.ipynb #9de7a241
+# %% ../nbs/00_data.ipynb #8cda9875
 def load_batch(file, # a `data_batch_N` or `test_batch` file
-               n_classes:int=10): # labels must lie in `0..n_classes-1`
+               n_classes:int=10, # labels must lie in `0..n_classes-1`
+              ):
     "Read and check one batch: uint8 images (N, 3, 32, 32) and int64 labels (N,)."
     d = unpickle(file)
     missing = [k for k in ('data', 'labels') if k not in d]
@@ -175,23 +180,25 @@ def load_batch(file, # a `data_batch_N` or `test_batch` file
         raise ValueError(f"{file}: labels must be integers in 0..{n_classes - 1}; found {labels.min()}..{labels.max()}")
     return data.reshape(-1, 3, 32, 32), labels.astype(np.int64)
 
-# %% ../nbs/00_data.ipynb #319af217
-def load_classes(root) -> list: # the `cifar-10-batches-py` folder
+# %% ../nbs/00_data.ipynb #2632f156
+def load_classes(root, # the `cifar-10-batches-py` folder
+                ) -> list:
     "Class names from `root/batches.meta`, in label order."
     meta = unpickle(Path(root) / 'batches.meta')
     if 'label_names' not in meta: raise ValueError(f"{Path(root) / 'batches.meta'}: no 'label_names' key (found {sorted(meta)})")
     return list(meta['label_names'])
 
-# %% ../nbs/00_data.ipynb #93804014
+# %% ../nbs/00_data.ipynb #4115431c
 class Split(NamedTuple):
     "One CIFAR-10 split: uint8 `images` (N, 3, 32, 32), int64 `labels` (N,), and the `classes` names."
     images: np.ndarray
     labels: np.ndarray
     classes: list
 
-# %% ../nbs/00_data.ipynb #49381520
+# %% ../nbs/00_data.ipynb #dd739456
 def load_split(root, # the `cifar-10-batches-py` folder (`download_cifar10` returns it)
-               train:bool=True) -> Split: # the five training batches, or the test batch
+               train:bool=True, # the five training batches, or the test batch
+              ) -> Split:
     "Load the training split (`data_batch_1..5`) or the test split (`test_batch`) as a `Split` of arrays."
     root = Path(root)
     if not root.is_dir(): raise FileNotFoundError(f"{root}: no such folder; expected a {FOLDER} folder (download_cifar10 returns it)")
@@ -200,12 +207,13 @@ def load_split(root, # the `cifar-10-batches-py` folder (`download_cifar10` retu
     parts = [load_batch(root / f, len(classes)) for f in files]
     return Split(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), classes)
 
-# %% ../nbs/00_data.ipynb #5ed931c5
+# %% ../nbs/00_data.ipynb #5502ed44
 def show_images(images, # uint8 (N, 3, 32, 32) or (N, 32, 32, 3)
                 labels, # int labels, one per image
                 classes, # class names, indexed by label
                 ncols:int=8, # images per row
-                size:float=1.3): # inches per image
+                size:float=1.3, # inches per image
+               ):
     "Show `images` in a grid titled with their class names; returns the matplotlib Figure."
     import matplotlib.pyplot as plt
     images = np.asarray(images)

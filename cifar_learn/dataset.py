@@ -6,7 +6,7 @@
 __all__ = ['CIFAR10_MEAN', 'CIFAR10_STD', 'CIFAR10', 'show_batch', 'channel_stats', 'Normalize', 'images_per_second',
            'get_device', 'TensorLoader']
 
-# %% ../nbs/01_dataset.ipynb #63d600e1
+# %% ../nbs/01_dataset.ipynb #edf54bc3
 import math, time
 from pathlib import Path
 
@@ -18,12 +18,13 @@ from torch.utils.data import Dataset
 
 from .data import load_split, Split
 
-# %% ../nbs/01_dataset.ipynb #54157fbc
+# %% ../nbs/01_dataset.ipynb #50d88bba
 class CIFAR10(Dataset):
     "CIFAR-10 split as a map-style Dataset over uint8 images: item `i` is `(image, label)`."
     def __init__(self, root, # the `cifar-10-batches-py` folder (`download_cifar10` returns it)
                  train:bool=True, # training split (`data_batch_1..5`) or test split (`test_batch`)
-                 transforms=None): # callable applied to the uint8 (3, 32, 32) tensor; None gives float32 in [0, 1]
+                 transforms=None, # callable applied to the uint8 (3, 32, 32) tensor; None gives float32 in [0, 1]
+                ):
         split = load_split(root, train)
         self.root, self.train, self.transforms = Path(root), train, transforms
         self.images, self.labels = torch.from_numpy(split.images), torch.from_numpy(split.labels)
@@ -41,13 +42,14 @@ class CIFAR10(Dataset):
         return (f"CIFAR10({'train' if self.train else 'test'}, {len(self):,} images, {len(self.classes)} classes, "
                 f"root={str(self.root)!r}, transforms={self.transforms!r})")
 
-# %% ../nbs/01_dataset.ipynb #14a21935
+# %% ../nbs/01_dataset.ipynb #73de35a1
 def show_batch(x, # float images (B, 3, H, W) in [0, 1]
                y=None, # int labels (B,), to print class names
                classes=None, # class names, indexed by label
                nrow:int=8, # images per row
                n:int=32, # show at most this many
-               scale:float=1.3): # inches per image
+               scale:float=1.3, # inches per image
+              ):
     "Show a batch as one `make_grid` picture with class names; returns the matplotlib Figure."
     import matplotlib.pyplot as plt
     from torchvision.utils import make_grid
@@ -66,9 +68,10 @@ def show_batch(x, # float images (B, 3, H, W) in [0, 1]
     fig.tight_layout()
     return fig
 
-# %% ../nbs/01_dataset.ipynb #2b58af25
+# %% ../nbs/01_dataset.ipynb #aa369eac
 def channel_stats(images, # uint8 images (N, 3, H, W), tensor or array
-                  chunk:int=5000): # images per chunk, to bound memory
+                  chunk:int=5000, # images per chunk, to bound memory
+                 ):
     "Per-channel mean and standard deviation of `images`, on the [0, 1] scale, over all pixels."
     images = torch.as_tensor(images)
     s = torch.zeros(images.shape[1], dtype=torch.float64); s2 = torch.zeros_like(s); n = 0
@@ -78,24 +81,26 @@ def channel_stats(images, # uint8 images (N, 3, H, W), tensor or array
     mean = s / n
     return mean, (s2 / n - mean ** 2).sqrt()
 
-# %% ../nbs/01_dataset.ipynb #2fd52cc6
+# %% ../nbs/01_dataset.ipynb #083cfcfa
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)   # per-channel mean of the 50,000 training images, [0, 1] scale
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)    # per-channel std over all training pixels
 
-# %% ../nbs/01_dataset.ipynb #5926ce14
+# %% ../nbs/01_dataset.ipynb #af1db0b0
 class Normalize(nn.Module):
     "Parameter-free first layer: `(x - mean) / std` per channel, with mean and std as buffers (saved, moved, not trained)."
     def __init__(self, mean=CIFAR10_MEAN, # per-channel means
-                 std=CIFAR10_STD): # per-channel standard deviations
+                 std=CIFAR10_STD, # per-channel standard deviations
+                ):
         super().__init__()
         self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
         self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
     def forward(self, x): return (x - self.mean) / self.std
     def extra_repr(self): return f"mean={self.mean.flatten().tolist()}, std={self.std.flatten().tolist()}"
 
-# %% ../nbs/01_dataset.ipynb #8475ff59
+# %% ../nbs/01_dataset.ipynb #8bc342ae
 def images_per_second(loader, # anything that yields `(x, y)` batches
-                      max_batches:int=20) -> float: # time at most this many batches (the loader restarts if shorter)
+                      max_batches:int=20, # time at most this many batches (the loader restarts if shorter)
+                     ) -> float:
     "Images per second that `loader` delivers, timed after one warm-up batch; waits for the GPU when batches are on CUDA."
     def batches():
         while True: yield from loader
@@ -108,8 +113,9 @@ def images_per_second(loader, # anything that yields `(x, y)` batches
     sync()
     return n / (time.perf_counter() - t0)
 
-# %% ../nbs/01_dataset.ipynb #d333785b
-def get_device(device=None) -> torch.device: # None or 'auto': CUDA, then MPS, then CPU; else 'cpu', 'cuda', 'cuda:N', 'mps'
+# %% ../nbs/01_dataset.ipynb #b783e464
+def get_device(device=None, # None or 'auto': CUDA, then MPS, then CPU; else 'cpu', 'cuda', 'cuda:N', 'mps'
+              ) -> torch.device:
     "Resolve `device` to an available `torch.device`, with a clear error for an unknown or unavailable one."
     if device is None or device == 'auto':
         if torch.cuda.is_available(): return torch.device('cuda')
@@ -127,7 +133,7 @@ def get_device(device=None) -> torch.device: # None or 'auto': CUDA, then MPS, t
     if d.type not in ('cpu', 'cuda', 'mps'): raise ValueError(f"unsupported device {device!r}: use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
     return d
 
-# %% ../nbs/01_dataset.ipynb #9fe69e98
+# %% ../nbs/01_dataset.ipynb #02ae1de4
 def _as_arrays(dataset):
     "uint8 images (N, 3, H, W) and int64 labels from a `CIFAR10`, a `Split` or an `(images, labels)` pair."
     if getattr(dataset, 'transforms', None) is not None:
@@ -140,7 +146,7 @@ def _as_arrays(dataset):
     if len(labels) != len(images): raise ValueError(f"{len(images)} images but {len(labels)} labels")
     return images, labels.long()
 
-# %% ../nbs/01_dataset.ipynb #acde0467
+# %% ../nbs/01_dataset.ipynb #95789173
 class TensorLoader:
     "Yields shuffled, optionally augmented (flip + translate) float batches `(x, y)` from a split held as one uint8 tensor on `device`."
     def __init__(self, dataset, # a `CIFAR10` (without transforms), a `Split`, or an `(images, labels)` pair
@@ -150,7 +156,8 @@ class TensorLoader:
                  device=None, # where batches live: None/'auto' picks CUDA, then MPS, then CPU
                  drop_last:bool=False, # drop the last short batch of an epoch
                  seed:int=None, # seed of the loader's own generator (None: drawn from torch's global RNG)
-                 pad:int=4): # largest translation, in pixels (the border is filled with zeros)
+                 pad:int=4, # largest translation, in pixels (the border is filled with zeros)
+                ):
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         if isinstance(pad, bool) or not isinstance(pad, int) or pad < 0: raise ValueError(f"pad must be an integer >= 0, got {pad!r}")

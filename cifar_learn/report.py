@@ -6,7 +6,7 @@
 __all__ = ['load_history', 'smooth', 'plot_curves', 'confusion_matrix', 'per_class_accuracy', 'plot_confusion', 'plot_per_class',
            'most_confident_mistakes', 'plot_predictions', 'run_label', 'plot_runs', 'save_figure', 'write_report']
 
-# %% ../nbs/05_report.ipynb #b76f4790
+# %% ../nbs/05_report.ipynb #9e3225a9
 import json
 from pathlib import Path
 
@@ -16,8 +16,9 @@ import torch
 from .config import TrainingConfig
 from .training import EvalResult, evaluate, load_checkpoint, Checkpoint
 
-# %% ../nbs/05_report.ipynb #379a953f
-def load_history(src) -> dict: # a history dict, a `history.json`, a `Checkpoint` or a checkpoint file
+# %% ../nbs/05_report.ipynb #2ec5a27b
+def load_history(src, # a history dict, a `history.json`, a `Checkpoint` or a checkpoint file
+                ) -> dict:
     "The training history from `src`, whatever form it takes."
     if isinstance(src, dict): return src
     if isinstance(src, Checkpoint): return src.history
@@ -28,7 +29,8 @@ def load_history(src) -> dict: # a history dict, a `history.json`, a `Checkpoint
         return h
     return load_checkpoint(p).history
 
-def smooth(values, beta:float=0.0): # 0: unchanged; closer to 1: smoother
+def smooth(values, # a list of numbers
+           beta:float=0.0): # 0: unchanged; closer to 1: smoother
     "Exponential moving average of `values`, bias-corrected (as TensorBoard's smoothing)."
     out, avg = [], 0.0
     for i, v in enumerate(values, 1):
@@ -36,10 +38,11 @@ def smooth(values, beta:float=0.0): # 0: unchanged; closer to 1: smoother
         out.append(avg / (1 - beta ** i) if beta else v)
     return out
 
-# %% ../nbs/05_report.ipynb #1085f323
+# %% ../nbs/05_report.ipynb #29c88d78
 def plot_curves(history, # see `load_history`
                 smoothing:float=0.0, # see `smooth`
-                title:str=None): # figure title
+                title:str=None, # figure title
+               ):
     "The 2×2 figure of train and test loss and accuracy against steps; returns the Figure."
     import matplotlib.pyplot as plt
     h = load_history(history)
@@ -53,23 +56,27 @@ def plot_curves(history, # see `load_history`
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_report.ipynb #fcb62aa6
-def confusion_matrix(predictions, targets, # int tensors or arrays (N,)
-                     n_classes:int=10) -> np.ndarray: # size of the matrix
+# %% ../nbs/05_report.ipynb #7c088a3b
+def confusion_matrix(predictions, # predicted classes, int tensor or array (N,)
+                     targets, # true classes (N,)
+                     n_classes:int=10, # size of the matrix
+                    ) -> np.ndarray:
     "Counts (n_classes, n_classes): row = true class, column = predicted class."
     p, t = torch.as_tensor(predictions).long().cpu(), torch.as_tensor(targets).long().cpu()
     if p.shape != t.shape: raise ValueError(f"{len(p)} predictions but {len(t)} targets")
     return torch.bincount(t * n_classes + p, minlength=n_classes ** 2).reshape(n_classes, n_classes).numpy()
 
-def per_class_accuracy(cm:np.ndarray) -> np.ndarray: # a confusion matrix of counts
+def per_class_accuracy(cm:np.ndarray, # a confusion matrix of counts
+                      ) -> np.ndarray:
     "Accuracy of each true class: the diagonal over the row sums (nan for a class with no images)."
     rows = cm.sum(1)
     with np.errstate(invalid='ignore', divide='ignore'): return np.where(rows > 0, np.diag(cm) / rows, np.nan)
 
-# %% ../nbs/05_report.ipynb #2ebd3b12
+# %% ../nbs/05_report.ipynb #f56b1f0b
 def plot_confusion(cm:np.ndarray, # counts, row = true class
                    classes, # class names
-                   normalize:bool=False): # show each row as fractions of the true class
+                   normalize:bool=False, # show each row as fractions of the true class
+                  ):
     "A heat map of the confusion matrix with its numbers and class names; returns the Figure."
     import matplotlib.pyplot as plt
     m = cm / np.maximum(cm.sum(1, keepdims=True), 1) if normalize else cm
@@ -85,10 +92,11 @@ def plot_confusion(cm:np.ndarray, # counts, row = true class
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_report.ipynb #71249ab3
+# %% ../nbs/05_report.ipynb #1433c866
 def plot_per_class(acc, # per-class accuracies, as from `per_class_accuracy`
                    classes, # class names
-                   overall:float=None): # draw the overall accuracy as a line
+                   overall:float=None, # draw the overall accuracy as a line
+                  ):
     "Horizontal bars of per-class accuracy; returns the Figure."
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -99,9 +107,10 @@ def plot_per_class(acc, # per-class accuracies, as from `per_class_accuracy`
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_report.ipynb #681d5152
+# %% ../nbs/05_report.ipynb #5906f1d1
 def most_confident_mistakes(res:EvalResult, # from `evaluate`
-                            k:int=16) -> torch.Tensor: # how many
+                            k:int=16, # how many
+                           ) -> torch.Tensor:
     "Indices of the `k` wrong predictions with the highest predicted probability, most confident first."
     conf = res.probabilities.max(1).values
     wrong = (res.predictions != res.targets).nonzero().flatten()
@@ -112,7 +121,8 @@ def plot_predictions(images, # uint8 (N, 3, 32, 32) or float in [0, 1], in the o
                      classes, # class names
                      idx=None, # which images (default: the first `n`)
                      n:int=24, # how many, when `idx` is None
-                     ncols:int=8): # images per row
+                     ncols:int=8, # images per row
+                    ):
     "A grid of images titled 'predicted (confidence) / true class', mistakes in red; returns the Figure."
     import matplotlib.pyplot as plt
     idx = torch.arange(min(n, len(res.targets))) if idx is None else torch.as_tensor(idx)
@@ -128,8 +138,10 @@ def plot_predictions(images, # uint8 (N, 3, 32, 32) or float in [0, 1], in the o
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_report.ipynb #b7439ec6
-def run_label(config:TrainingConfig, base:TrainingConfig=None) -> str:
+# %% ../nbs/05_report.ipynb #ab517a72
+def run_label(config:TrainingConfig, # the run's config
+              base:TrainingConfig=None, # a config to compare with: only the fields that differ are named
+             ) -> str:
     "A short label for `config`: the fields that differ from `base` (default: the model, optimizer, lr and steps)."
     d = config.to_dict()
     if base is None: keys = ['model', 'optimizer', 'lr', 'steps']
@@ -138,7 +150,8 @@ def run_label(config:TrainingConfig, base:TrainingConfig=None) -> str:
 
 def plot_runs(runs, # {label: history} or a list of run folders (each with config.json and history.json)
               x:str='steps', # 'steps' or 'seconds'
-              metric:str='test_accuracies'): # any list of the history
+              metric:str='test_accuracies', # any list of the history
+             ):
     "Accuracy (or `metric`) against steps or seconds for several runs on one plot; returns the Figure."
     import matplotlib.pyplot as plt
     if not isinstance(runs, dict):
@@ -152,11 +165,12 @@ def plot_runs(runs, # {label: history} or a list of run folders (each with confi
     ax.legend(fontsize=8); fig.tight_layout()
     return fig
 
-# %% ../nbs/05_report.ipynb #fda69fef
+# %% ../nbs/05_report.ipynb #4207cdd5
 def save_figure(fig, # a matplotlib Figure
                 path, # file name; its suffix is replaced by each format's
                 formats=('png', 'svg'), # which files to write
-                dpi:int=120) -> list: # resolution of the PNG
+                dpi:int=120, # resolution of the PNG
+               ) -> list:
     "Save `fig` as `path.png` and `path.svg` (by default); returns the paths written."
     import matplotlib.pyplot as plt
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -169,7 +183,8 @@ def write_report(net, # the trained model
                  images, # the test images, in the loader's order (uint8 (N, 3, 32, 32))
                  history, # see `load_history`
                  out, # folder for the PNGs
-                 classes) -> dict: # class names
+                 classes, # class names
+                ) -> dict:
     "Write curves, confusion matrix, per-class accuracy and prediction grid PNGs to `out`; returns the metrics."
     import matplotlib.pyplot as plt
     out = Path(out)

@@ -8,7 +8,7 @@ __all__ = ['CHECKPOINT_FORMAT', 'HISTORY_KEYS', 'set_seed', 'rng_state', 'set_rn
            'load_checkpoint', 'Batches', 'train', 'config_from_args', 'find_data', 'make_loaders', 'run_training',
            'main']
 
-# %% ../nbs/04_training.ipynb #e91e6477
+# %% ../nbs/04_training.ipynb #7497ab79
 import argparse, json, math, os, random, sys, tempfile, time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from .config import TrainingConfig
 from .model import create_model
 
-# %% ../nbs/04_training.ipynb #cb4a98fa
+# %% ../nbs/04_training.ipynb #785415bc
 def set_seed(seed:int): # the seed for Python, NumPy and torch (CPU and CUDA)
     "Seed every global random number generator."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
@@ -43,15 +43,19 @@ def set_rng_state(state:dict): # as returned by `rng_state`
     torch.set_rng_state(state['torch'])
     if state['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state['cuda'])
 
-# %% ../nbs/04_training.ipynb #e61f0a63
-def create_optimizer(net:torch.nn.Module, config:TrainingConfig) -> torch.optim.Optimizer:
+# %% ../nbs/04_training.ipynb #5d96d106
+def create_optimizer(net:torch.nn.Module, # the model whose parameters are optimized
+                     config:TrainingConfig, # `optimizer`, `lr`, `betas`, `momentum`, `nesterov`, `weight_decay`
+                    ) -> torch.optim.Optimizer:
     "The optimizer that `config.optimizer` names, with the config's lr, betas or momentum, and weight decay."
     p, c = net.parameters(), config
     if c.optimizer == 'adam': return torch.optim.Adam(p, lr=c.lr, betas=c.betas, weight_decay=c.weight_decay)
     if c.optimizer == 'adamw': return torch.optim.AdamW(p, lr=c.lr, betas=c.betas, weight_decay=c.weight_decay)
     return torch.optim.SGD(p, lr=c.lr, momentum=c.momentum, nesterov=c.nesterov and c.momentum > 0, weight_decay=c.weight_decay)
 
-def lr_factor(step:int, config:TrainingConfig) -> float:
+def lr_factor(step:int, # 0-based optimizer step
+              config:TrainingConfig, # `schedule`, `warmup` and `steps`
+             ) -> float:
     "The multiplier of the peak learning rate at `step` (0-based), for the config's schedule and warm-up."
     n = config.steps
     warm = int((config.warmup or (0.3 if config.schedule == 'onecycle' else 0)) * n)
@@ -61,19 +65,20 @@ def lr_factor(step:int, config:TrainingConfig) -> float:
     if config.schedule == 'cosine': return 0.5 * (1 + math.cos(math.pi * t))
     return 1.0 - t                                        # 'linear' and 'onecycle'
 
-def make_scheduler(optimizer, config:TrainingConfig):
+def make_scheduler(optimizer, # the optimizer whose learning rate is scheduled
+                   config:TrainingConfig): # `schedule`, `warmup` and `steps`
     "A `LambdaLR` following `lr_factor`; call its `step()` after each optimizer step."
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, config))
 
-# %% ../nbs/04_training.ipynb #a45b4f52
+# %% ../nbs/04_training.ipynb #e9253031
 @dataclass
 class EvalResult:
     "What `evaluate` measured: accuracy and mean loss, and per image the prediction, probabilities and target."
-    accuracy: float
-    loss: float
-    predictions: torch.Tensor
-    probabilities: torch.Tensor
-    targets: torch.Tensor
+    accuracy: float               # correct predictions / images
+    loss: float                   # mean cross-entropy (without label smoothing)
+    predictions: torch.Tensor     # predicted class of each image (N,)
+    probabilities: torch.Tensor   # predicted probabilities (N, classes)
+    targets: torch.Tensor         # true class of each image (N,)
 
 def _autocast(device:torch.device, precision:str):
     "The autocast context for `precision` on `device` (fp32, and MPS, run without autocast)."
@@ -90,7 +95,8 @@ def _amp_dtype(device:torch.device, precision:str):
 def evaluate(net:torch.nn.Module, # a model of the zoo (its forward returns `(logits, loss)`)
              loader, # yields `(x, y)` batches: a `TensorLoader` or a `DataLoader`
              tta:bool=False, # also predict the mirror image and average the probabilities
-             precision:str='auto') -> EvalResult: # autocast on CUDA, as in training
+             precision:str='auto', # autocast on CUDA, as in training
+            ) -> EvalResult:
     "Evaluate `net` on every batch of `loader`: accuracy, mean loss, predictions, probabilities, targets."
     was_training, net = net.training, net.eval()
     device = next(net.parameters()).device
@@ -109,13 +115,15 @@ def evaluate(net:torch.nn.Module, # a model of the zoo (its forward returns `(lo
     preds = probs.argmax(1)
     return EvalResult((preds == targets).float().mean().item(), loss.item(), preds.cpu(), probs.cpu(), targets.cpu())
 
-# %% ../nbs/04_training.ipynb #985bb311
+# %% ../nbs/04_training.ipynb #fa322de8
 CHECKPOINT_FORMAT = 'cifar_learn.checkpoint/1'
 
 class CheckpointError(RuntimeError):
     "A checkpoint that cannot be used: truncated, corrupt, or from an incompatible run; the message names the file."
 
-def atomic_save(obj, path) -> Path:
+def atomic_save(obj, # anything `torch.save` takes
+                path, # the file to write (or replace)
+               ) -> Path:
     "`torch.save` `obj` to `path` atomically: a temporary file, fsync, then rename over `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
@@ -132,25 +140,26 @@ def atomic_save(obj, path) -> Path:
     except OSError: pass
     return path
 
-# %% ../nbs/04_training.ipynb #e48cb650
+# %% ../nbs/04_training.ipynb #55249edc
 @dataclass
 class Checkpoint:
     "A loaded checkpoint: the rebuilt `model`, its `config`, `history` and `step`, and the saved states."
-    model: torch.nn.Module
-    config: TrainingConfig
-    history: dict
-    step: int
-    best_accuracy: float
-    optimizer: dict
-    scheduler: dict
-    scaler: dict
-    rng: dict
-    loader: dict
-    meters: torch.Tensor
-    path: Path
+    model: torch.nn.Module        # rebuilt from the config, weights loaded
+    config: TrainingConfig        # the run's settings
+    history: dict                 # as `train` returns it, up to `step`
+    step: int                     # optimizer steps done
+    best_accuracy: float          # best test accuracy so far
+    optimizer: dict               # optimizer state_dict
+    scheduler: dict               # LR scheduler state_dict
+    scaler: dict                  # GradScaler state_dict
+    rng: dict                     # global RNG states (`rng_state`)
+    loader: dict                  # where the training data stream stands (`Batches.state_dict`)
+    meters: torch.Tensor          # loss sum, correct and images since the last evaluation
+    path: Path                    # the file it was loaded from
 
 def load_checkpoint(path, # a `latest.pt` or `best.pt` written by `train`
-                    map_location='cpu') -> Checkpoint: # where to load the tensors
+                    map_location='cpu', # where to load the tensors
+                   ) -> Checkpoint:
     "Safely load a checkpoint (`weights_only=True`) and rebuild its model; a damaged file raises `CheckpointError`."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such checkpoint")
@@ -168,10 +177,11 @@ def load_checkpoint(path, # a `latest.pt` or `best.pt` written by `train`
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
         raise CheckpointError(f"{path}: its contents do not fit this version of cifar_learn ({type(e).__name__}: {e})") from e
 
-# %% ../nbs/04_training.ipynb #91bac297
+# %% ../nbs/04_training.ipynb #86c537eb
 class Batches:
     "An endless, resumable stream of batches from `loader`: one iterator per epoch, position kept in `state_dict`."
-    def __init__(self, loader): self.loader, self.it, self.epoch_rng, self.done = loader, None, None, 0
+    def __init__(self, loader): # anything that yields batches, once per `iter()`
+        self.loader, self.it, self.epoch_rng, self.done = loader, None, None, 0
 
     def _generator(self): return getattr(self.loader, 'generator', None)
 
@@ -202,7 +212,7 @@ class Batches:
         for _ in range(state['batches_done']): next(self.it); self.done += 1
         if g is None: torch.set_rng_state(saved_global)   # the global RNG continues from the checkpoint's state
 
-# %% ../nbs/04_training.ipynb #123f9105
+# %% ../nbs/04_training.ipynb #fe9c3602
 HISTORY_KEYS = ('steps', 'train_losses', 'test_losses', 'train_accuracies', 'test_accuracies', 'lrs', 'seconds')
 
 def _check_resumable(ck:Checkpoint, net, config:TrainingConfig):
@@ -221,18 +231,19 @@ def _save(path, net, optimizer, scheduler, scaler, config, step, history, best, 
                         'history': history, 'best_accuracy': best, 'rng': rng_state(), 'loader': batches.state_dict(),
                         'meters': meters.detach().cpu().clone()}, path)
 
-# %% ../nbs/04_training.ipynb #4e6a724c
+# %% ../nbs/04_training.ipynb #7ccd9638
 def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
           train_loader, # yields `(x, y)` training batches (a `TensorLoader` or a `DataLoader`)
           test_loader, # yields `(x, y)` evaluation batches
           optimizer:torch.optim.Optimizer, # e.g. `create_optimizer(net, config)`
           config:TrainingConfig, # steps, eval_step, schedule, precision, checkpoints, resume...
-          quiet:bool=False) -> dict: # no progress bar
+          quiet:bool=False, # no progress bar
+         ) -> dict:
     "Train `net` for `config.steps` steps, evaluating every `eval_step`, checkpointing, resuming if asked; returns the history."
     device = config.resolved_device()
     cuda = device.type == 'cuda'
     net.to(device)
-    if cuda and config.channels_last: net.to(memory_format=torch.channels_last)
+    if config.channels_last: net.to(memory_format=torch.channels_last)   # NHWC: faster convolutions on GPU and CPU
     model = torch.compile(net) if config.compile else net
     scheduler = make_scheduler(optimizer, config)
     scaler = torch.amp.GradScaler('cuda', enabled=cuda and _amp_dtype(device, config.precision) == torch.float16)
@@ -273,7 +284,7 @@ def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
         while step < config.steps:
             x, y = next(batches)
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            if cuda and config.channels_last: x = x.contiguous(memory_format=torch.channels_last)
+            if config.channels_last: x = x.contiguous(memory_format=torch.channels_last)
             with _autocast(device, config.precision):
                 logits, loss = model(x, y)
             optimizer.zero_grad(set_to_none=True)
@@ -305,13 +316,13 @@ def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
     finally: bar.close()
     return history
 
-# %% ../nbs/04_training.ipynb #0b29fbfc
+# %% ../nbs/04_training.ipynb #be3183f8
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='cifar_learn_train', description='Train a CIFAR-10 classifier (cifar_learn).',
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--data', help='the cifar-10-batches-py folder, or a folder holding it (default: download into data_dir)')
     p.add_argument('--out', help='output folder of the run (config.json, history.json, metrics.json, checkpoints/)')
-    p.add_argument('--preset', default='seed', help='starting configuration, overridden by the flags below')
+    p.add_argument('--preset', default='fast', help="starting configuration ('fast' or 'seed'), overridden by the flags below")
     p.add_argument('--config', help='a config.json to start from instead of a preset')
     p.add_argument('--model', help='convnet, bncnn or resnet9')
     p.add_argument('--steps', type=int); p.add_argument('--batch-size', type=int); p.add_argument('--lr', type=float)
@@ -331,7 +342,8 @@ _FLAGS = {'model': 'model', 'steps': 'steps', 'batch_size': 'batch_size', 'lr': 
           'schedule': 'schedule', 'weight_decay': 'weight_decay', 'label_smoothing': 'label_smoothing',
           'precision': 'precision', 'loader': 'loader', 'augment': 'augment', 'compile': 'compile', 'out': 'out_dir'}
 
-def config_from_args(args:argparse.Namespace) -> TrainingConfig:
+def config_from_args(args:argparse.Namespace, # parsed by the `cifar_learn_train` parser
+                    ) -> TrainingConfig:
     "The `TrainingConfig` of a command line: a preset (or `--config` file), then each flag given."
     from cifar_learn.config import preset
     base = TrainingConfig.load(args.config).to_dict() if args.config else preset(args.preset).to_dict()
@@ -340,36 +352,41 @@ def config_from_args(args:argparse.Namespace) -> TrainingConfig:
     if args.steps is not None and args.eval_step is None and base['eval_step'] > args.steps: over['eval_step'] = args.steps
     return TrainingConfig(**{**base, **over, 'resume': args.resume})
 
-# %% ../nbs/04_training.ipynb #1a7b74ca
-def find_data(data) -> Path:
+# %% ../nbs/04_training.ipynb #73bf8959
+def find_data(data, # a `cifar-10-batches-py` folder, or the folder holding it
+             ) -> Path:
     "The `cifar-10-batches-py` folder given as itself or as the folder that holds it."
     p = Path(data).expanduser()
     if (p / 'cifar-10-batches-py').is_dir(): return p / 'cifar-10-batches-py'
     if not p.is_dir(): raise FileNotFoundError(f"--data {data}: no such folder")
     return p
 
-def make_loaders(config:TrainingConfig, root):
+def make_loaders(config:TrainingConfig, # `loader`, `batch_size`, `shuffle`, `augment`, `translate`, `device`, `seed`...
+                 root): # the `cifar-10-batches-py` folder
     "Training and test loaders for `config` over the CIFAR-10 folder `root`: `TensorLoader`s or `DataLoader`s."
     from cifar_learn.dataset import CIFAR10, TensorLoader
     device = config.resolved_device()
     train_ds, test_ds = CIFAR10(root), CIFAR10(root, train=False)
     eval_bs = max(config.batch_size, 500)
     if config.loader == 'tensor':
-        return (TensorLoader(train_ds, config.batch_size, shuffle=config.shuffle, augment=config.augment, device=device, seed=config.seed),
+        return (TensorLoader(train_ds, config.batch_size, shuffle=config.shuffle, augment=config.augment, device=device, seed=config.seed,
+                             pad=config.translate),
                 TensorLoader(test_ds, eval_bs, shuffle=False, device=device))
     from torch.utils.data import DataLoader
     from torchvision.transforms import v2
-    tf = v2.Compose([v2.RandomCrop(32, padding=4), v2.RandomHorizontalFlip(), v2.ToDtype(torch.float32, scale=True)]) if config.augment else None
+    tf = (v2.Compose([v2.RandomCrop(32, padding=config.translate), v2.RandomHorizontalFlip(), v2.ToDtype(torch.float32, scale=True)])
+          if config.augment else None)
     pin = config.pin_memory and device.type == 'cuda'
     g = torch.Generator().manual_seed(config.seed)
     kw = dict(num_workers=config.num_workers, pin_memory=pin, persistent_workers=False)
     return (DataLoader(CIFAR10(root, transforms=tf), config.batch_size, shuffle=config.shuffle, generator=g, **kw),
             DataLoader(test_ds, eval_bs, shuffle=False, **kw))
 
-# %% ../nbs/04_training.ipynb #b1dc6119
+# %% ../nbs/04_training.ipynb #3c1acbf2
 def run_training(cfg:TrainingConfig, # the run's settings
                  data=None, # a CIFAR-10 folder (or its parent); None downloads into `cfg.data_dir`
-                 quiet:bool=False) -> dict: # no progress bar
+                 quiet:bool=False, # no progress bar
+                ) -> dict:
     "Everything `cifar_learn_train` does: get the data, build model, optimizer and loaders, train, write the run's files to `cfg.out_dir`."
     out = Path(cfg.out_dir)
     if not cfg.resume and (out / 'config.json').exists():
@@ -381,16 +398,17 @@ def run_training(cfg:TrainingConfig, # the run's settings
     set_seed(cfg.seed)
     net = create_model(cfg.model, **cfg.model_args, label_smoothing=cfg.label_smoothing)
     train_dl, test_dl = make_loaders(cfg, root)
+    if hasattr(net, 'init_whitening'): net.init_whitening(train_dl.dataset.images[:5000])   # AirNet (chapter 02)
     cfg.save(out / 'config.json')
     history = train(net, train_dl, test_dl, create_optimizer(net, cfg), cfg, quiet=quiet)
     (out / 'history.json').write_text(json.dumps(history, indent=1) + '\n')
-    r = evaluate(net, test_dl, precision=cfg.precision)
+    r = evaluate(net, test_dl, tta=cfg.tta, precision=cfg.precision)
     from cifar_learn.report import write_report    # chapter 05: metrics.json and the plots
     metrics = write_report(net, r, test_dl.dataset.images, history, out, test_dl.dataset.classes)
     (out / 'metrics.json').write_text(json.dumps({**metrics, 'steps': cfg.steps}, indent=1) + '\n')
     return metrics
 
-def main(argv=None):
+def main(argv=None): # the command-line arguments (default: `sys.argv[1:]`)
     "Entry point of `cifar_learn_train`: parse the flags, then `run_training`; bad flags and values exit with status 2."
     parser = _parser()
     args = parser.parse_args(argv)
