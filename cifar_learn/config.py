@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'SCHEDULES', 'PRECISIONS', 'LOADERS', 'PRESETS', 'TrainingConfig', 'preset']
 
-# %% ../nbs/03_config.ipynb #5dc6ccfb
+# %% ../nbs/03_config.ipynb #f4ce9a0e
 import dataclasses, difflib, functools, json, re
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
@@ -13,14 +13,14 @@ from pathlib import Path
 from .dataset import get_device
 from .model import MODELS
 
-# %% ../nbs/03_config.ipynb #13eccd85
+# %% ../nbs/03_config.ipynb #502ac188
 OPTIMIZERS = ('adam', 'adamw', 'sgd')
 SCHEDULES = ('constant', 'onecycle', 'linear', 'cosine')
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
 LOADERS = ('tensor', 'dataloader')
 _DEVICE = re.compile(r'^(auto|cpu|cuda|cuda:\d+|mps)$')
 
-# %% ../nbs/03_config.ipynb #0dc70adf
+# %% ../nbs/03_config.ipynb #32d84666
 @dataclass
 class TrainingConfig:
     "All settings of a training run. Validated on construction; `TrainingConfig(**json.load(f))` rebuilds a saved one."
@@ -92,7 +92,7 @@ class TrainingConfig:
         if not isinstance(d, dict): raise ValueError(f"{path}: expected a JSON object of TrainingConfig fields")
         return cls(**d)
 
-# %% ../nbs/03_config.ipynb #4547329b
+# %% ../nbs/03_config.ipynb #1ca2f361
 def _check(ok, name, value, allowed):
     if not ok: raise ValueError(f"TrainingConfig.{name}={value!r} is invalid: {allowed}")
 
@@ -130,7 +130,7 @@ def _validate(c:TrainingConfig):
            c.checkpoint_dir, 'must be a non-empty path, or None for out_dir/checkpoints')
     _check(isinstance(c.model_args, dict), 'model_args', c.model_args, 'must be a dict of keyword arguments for the model')
 
-# %% ../nbs/03_config.ipynb #f9079522
+# %% ../nbs/03_config.ipynb #e2541df5
 def _strict_init(init):
     names = [f.name for f in fields(TrainingConfig)]
     @functools.wraps(init)
@@ -144,7 +144,7 @@ def _strict_init(init):
 
 TrainingConfig.__init__ = _strict_init(TrainingConfig.__init__)
 
-# %% ../nbs/03_config.ipynb #9e0bd0f1
+# %% ../nbs/03_config.ipynb #dcd69250
 PRESETS = {   # field overrides of the defaults, by preset name
     'seed': {},
     'fast': dict(model='airnet', model_args={'widths': [32, 128, 128]}, optimizer='sgd', lr=2.0, momentum=0.85, nesterov=True,

@@ -7,7 +7,7 @@ __all__ = ['CIFAR10_URL', 'CIFAR10_MD5', 'ARCHIVE', 'FOLDER', 'BATCHES', 'test_m
            'get_cifar10', 'UnsafePickleError', 'BatchUnpickler', 'unpickle', 'load_batch', 'load_classes', 'Split',
            'load_split', 'show_images']
 
-# %% ../nbs/00_data.ipynb #3cbe685a
+# %% ../nbs/00_data.ipynb #a8fac71c
 import hashlib, os, pickle, shutil, tarfile, tempfile, zlib
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
@@ -19,22 +19,22 @@ from tqdm.auto import tqdm
 
 from .fakedata import file_md5
 
-# %% ../nbs/00_data.ipynb #ff608faa
+# %% ../nbs/00_data.ipynb #0af6d4ad
 def test_mode() -> bool:
     "True when the environment variable `IN_TEST` is set (nbdev_test sets it): notebooks then shrink data and steps."
     return os.environ.get('IN_TEST', '') not in ('', '0')
 
-# %% ../nbs/00_data.ipynb #d365fef8
+# %% ../nbs/00_data.ipynb #c9f7c7b7
 CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'
 CIFAR10_MD5 = 'c58f30108f718f92721af3b95e74349a'
 ARCHIVE, FOLDER = 'cifar-10-python.tar.gz', 'cifar-10-batches-py'
 BATCHES = [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch', 'batches.meta']
 
-# %% ../nbs/00_data.ipynb #c0e6a950
+# %% ../nbs/00_data.ipynb #a73488bc
 class ArchiveError(ValueError):
     "The CIFAR-10 archive is damaged, unsafe, or not the one expected; the message names the file and the problem."
 
-# %% ../nbs/00_data.ipynb #1691671a
+# %% ../nbs/00_data.ipynb #87905034
 def _fetch(url, dest:Path, md5:str, quiet:bool) -> Path:
     "Download `url` to a temporary file in `dest`, checking its md5 on the way; the caller renames it."
     fd, tmp = tempfile.mkstemp(dir=dest, prefix=f'.{ARCHIVE}.', suffix='.part')
@@ -58,7 +58,7 @@ def _fetch(url, dest:Path, md5:str, quiet:bool) -> Path:
         tmp.unlink(missing_ok=True)
         raise
 
-# %% ../nbs/00_data.ipynb #aa750ae0
+# %% ../nbs/00_data.ipynb #5c87acbe
 def _check_member(m:tarfile.TarInfo, archive):
     p = PurePosixPath(m.name)
     if p.is_absolute() or '..' in p.parts or (p.parts and ':' in p.parts[0]):
@@ -83,7 +83,7 @@ def _extract(archive:Path, folder:Path):
         os.rename(tmp / FOLDER, folder)
     finally: shutil.rmtree(tmp, ignore_errors=True)
 
-# %% ../nbs/00_data.ipynb #b8ece632
+# %% ../nbs/00_data.ipynb #d5cc3e7e
 def download_cifar10(dest='data', # folder that receives the archive and `cifar-10-batches-py`
                      url:str=CIFAR10_URL, # where to fetch `cifar-10-python.tar.gz` (a mirror works too)
                      md5:str=CIFAR10_MD5, # expected md5 of the archive
@@ -110,7 +110,7 @@ def download_cifar10(dest='data', # folder that receives the archive and `cifar-
     os.replace(tmp, archive)  # kept, as torchvision does, so the folder can be re-created offline
     return folder
 
-# %% ../nbs/00_data.ipynb #0c958826
+# %% ../nbs/00_data.ipynb #31153bae
 _test_data = {}
 
 def get_cifar10(dest='data', # where the real data goes (unused in test mode)
@@ -125,7 +125,7 @@ def get_cifar10(dest='data', # where the real data goes (unused in test mode)
             _test_data['folder'] = download_cifar10(tmp / 'data', url=f'{base}/{ARCHIVE}', md5=md5, quiet=True)
     return _test_data['folder']
 
-# %% ../nbs/00_data.ipynb #2f1f4480
+# %% ../nbs/00_data.ipynb #62c1e2eb
 def _np_reconstruct():
     try: from numpy._core.multiarray import _reconstruct   # numpy >= 2 (numpy.core is deprecated)
     except ImportError: from numpy.core.multiarray import _reconstruct
@@ -149,7 +149,7 @@ class BatchUnpickler(pickle.Unpickler):
                                          "only uses numpy arrays, so this file is not one (it could run arbitrary code)")
         return _np_reconstruct() if name == '_reconstruct' else getattr(np, name)
 
-# %% ../nbs/00_data.ipynb #dc62f071
+# %% ../nbs/00_data.ipynb #54217a1f
 def unpickle(file, # path of a batch file
             ) -> dict:
     "Read one CIFAR-10 pickle (`data_batch_N`, `test_batch`, `batches.meta`) safely; keys are `str`."
@@ -162,7 +162,7 @@ def unpickle(file, # path of a batch file
     if not isinstance(d, dict): raise ValueError(f"{file} holds a {type(d).__name__}, not the dict of a CIFAR-10 batch")
     return d
 
-# %% ../nbs/00_data.ipynb #8cda9875
+# %% ../nbs/00_data.ipynb #40491b78
 def load_batch(file, # a `data_batch_N` or `test_batch` file
                n_classes:int=10, # labels must lie in `0..n_classes-1`
               ):
@@ -180,7 +180,7 @@ def load_batch(file, # a `data_batch_N` or `test_batch` file
         raise ValueError(f"{file}: labels must be integers in 0..{n_classes - 1}; found {labels.min()}..{labels.max()}")
     return data.reshape(-1, 3, 32, 32), labels.astype(np.int64)
 
-# %% ../nbs/00_data.ipynb #2632f156
+# %% ../nbs/00_data.ipynb #5f92c0a5
 def load_classes(root, # the `cifar-10-batches-py` folder
                 ) -> list:
     "Class names from `root/batches.meta`, in label order."
@@ -188,14 +188,14 @@ def load_classes(root, # the `cifar-10-batches-py` folder
     if 'label_names' not in meta: raise ValueError(f"{Path(root) / 'batches.meta'}: no 'label_names' key (found {sorted(meta)})")
     return list(meta['label_names'])
 
-# %% ../nbs/00_data.ipynb #4115431c
+# %% ../nbs/00_data.ipynb #c957131c
 class Split(NamedTuple):
     "One CIFAR-10 split: uint8 `images` (N, 3, 32, 32), int64 `labels` (N,), and the `classes` names."
     images: np.ndarray
     labels: np.ndarray
     classes: list
 
-# %% ../nbs/00_data.ipynb #dd739456
+# %% ../nbs/00_data.ipynb #49c4ae66
 def load_split(root, # the `cifar-10-batches-py` folder (`download_cifar10` returns it)
                train:bool=True, # the five training batches, or the test batch
               ) -> Split:
@@ -207,7 +207,7 @@ def load_split(root, # the `cifar-10-batches-py` folder (`download_cifar10` retu
     parts = [load_batch(root / f, len(classes)) for f in files]
     return Split(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), classes)
 
-# %% ../nbs/00_data.ipynb #5502ed44
+# %% ../nbs/00_data.ipynb #abcfb615
 def show_images(images, # uint8 (N, 3, 32, 32) or (N, 32, 32, 3)
                 labels, # int labels, one per image
                 classes, # class names, indexed by label

@@ -6,7 +6,7 @@
 __all__ = ['CIFAR10_MEAN', 'CIFAR10_STD', 'CIFAR10', 'show_batch', 'channel_stats', 'Normalize', 'images_per_second',
            'get_device', 'TensorLoader']
 
-# %% ../nbs/01_dataset.ipynb #edf54bc3
+# %% ../nbs/01_dataset.ipynb #e79f7ba1
 import math, time
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from torch.utils.data import Dataset
 
 from .data import load_split, Split
 
-# %% ../nbs/01_dataset.ipynb #50d88bba
+# %% ../nbs/01_dataset.ipynb #0256b9b8
 class CIFAR10(Dataset):
     "CIFAR-10 split as a map-style Dataset over uint8 images: item `i` is `(image, label)`."
     def __init__(self, root, # the `cifar-10-batches-py` folder (`download_cifar10` returns it)
@@ -42,7 +42,7 @@ class CIFAR10(Dataset):
         return (f"CIFAR10({'train' if self.train else 'test'}, {len(self):,} images, {len(self.classes)} classes, "
                 f"root={str(self.root)!r}, transforms={self.transforms!r})")
 
-# %% ../nbs/01_dataset.ipynb #73de35a1
+# %% ../nbs/01_dataset.ipynb #98b447c5
 def show_batch(x, # float images (B, 3, H, W) in [0, 1]
                y=None, # int labels (B,), to print class names
                classes=None, # class names, indexed by label
@@ -68,7 +68,7 @@ def show_batch(x, # float images (B, 3, H, W) in [0, 1]
     fig.tight_layout()
     return fig
 
-# %% ../nbs/01_dataset.ipynb #aa369eac
+# %% ../nbs/01_dataset.ipynb #b6c8dbc9
 def channel_stats(images, # uint8 images (N, 3, H, W), tensor or array
                   chunk:int=5000, # images per chunk, to bound memory
                  ):
@@ -81,11 +81,11 @@ def channel_stats(images, # uint8 images (N, 3, H, W), tensor or array
     mean = s / n
     return mean, (s2 / n - mean ** 2).sqrt()
 
-# %% ../nbs/01_dataset.ipynb #083cfcfa
+# %% ../nbs/01_dataset.ipynb #0cda8314
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)   # per-channel mean of the 50,000 training images, [0, 1] scale
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)    # per-channel std over all training pixels
 
-# %% ../nbs/01_dataset.ipynb #af1db0b0
+# %% ../nbs/01_dataset.ipynb #34700a0f
 class Normalize(nn.Module):
     "Parameter-free first layer: `(x - mean) / std` per channel, with mean and std as buffers (saved, moved, not trained)."
     def __init__(self, mean=CIFAR10_MEAN, # per-channel means
@@ -97,7 +97,7 @@ class Normalize(nn.Module):
     def forward(self, x): return (x - self.mean) / self.std
     def extra_repr(self): return f"mean={self.mean.flatten().tolist()}, std={self.std.flatten().tolist()}"
 
-# %% ../nbs/01_dataset.ipynb #8bc342ae
+# %% ../nbs/01_dataset.ipynb #93ae278a
 def images_per_second(loader, # anything that yields `(x, y)` batches
                       max_batches:int=20, # time at most this many batches (the loader restarts if shorter)
                      ) -> float:
@@ -113,7 +113,7 @@ def images_per_second(loader, # anything that yields `(x, y)` batches
     sync()
     return n / (time.perf_counter() - t0)
 
-# %% ../nbs/01_dataset.ipynb #b783e464
+# %% ../nbs/01_dataset.ipynb #48d55233
 def get_device(device=None, # None or 'auto': CUDA, then MPS, then CPU; else 'cpu', 'cuda', 'cuda:N', 'mps'
               ) -> torch.device:
     "Resolve `device` to an available `torch.device`, with a clear error for an unknown or unavailable one."
@@ -133,7 +133,7 @@ def get_device(device=None, # None or 'auto': CUDA, then MPS, then CPU; else 'cp
     if d.type not in ('cpu', 'cuda', 'mps'): raise ValueError(f"unsupported device {device!r}: use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
     return d
 
-# %% ../nbs/01_dataset.ipynb #02ae1de4
+# %% ../nbs/01_dataset.ipynb #8ae269db
 def _as_arrays(dataset):
     "uint8 images (N, 3, H, W) and int64 labels from a `CIFAR10`, a `Split` or an `(images, labels)` pair."
     if getattr(dataset, 'transforms', None) is not None:
@@ -146,7 +146,7 @@ def _as_arrays(dataset):
     if len(labels) != len(images): raise ValueError(f"{len(images)} images but {len(labels)} labels")
     return images, labels.long()
 
-# %% ../nbs/01_dataset.ipynb #95789173
+# %% ../nbs/01_dataset.ipynb #0f614532
 class TensorLoader:
     "Yields shuffled, optionally augmented (flip + translate) float batches `(x, y)` from a split held as one uint8 tensor on `device`."
     def __init__(self, dataset, # a `CIFAR10` (without transforms), a `Split`, or an `(images, labels)` pair

@@ -6,14 +6,14 @@
 __all__ = ['MODELS', 'Classifier', 'ConvNet', 'summary', 'conv_bn', 'BNConvNet', 'Residual', 'ResNet9', 'ConvGroup', 'AirNet',
            'create_model']
 
-# %% ../nbs/02_model.ipynb #f441f465
+# %% ../nbs/02_model.ipynb #3b8109c1
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .dataset import Normalize
 
-# %% ../nbs/02_model.ipynb #48bb8f38
+# %% ../nbs/02_model.ipynb #79971dc5
 class Classifier(nn.Module):
     "Base of the zoo: `Normalize`, then `self.body` (set by subclasses); `forward(x, targets=None) -> (logits, loss)`."
     def __init__(self, label_smoothing:float=0.0): # for the loss: 0 is plain cross-entropy
@@ -28,7 +28,7 @@ class Classifier(nn.Module):
         loss = None if targets is None else F.cross_entropy(logits.float(), targets, label_smoothing=self.label_smoothing)
         return logits, loss
 
-# %% ../nbs/02_model.ipynb #0d00c1a0
+# %% ../nbs/02_model.ipynb #e11ecaaf
 class ConvNet(Classifier):
     "The seed tutorial's CNN: 5 convolutions, 2 max-pools, Dropout2d(0.5), 4 linear layers; 4,626,442 parameters."
     def __init__(self, n_classes:int=10, # outputs
@@ -60,7 +60,7 @@ class ConvNet(Classifier):
         x = F.relu(self.fc3(x))
         return self.fc4(x)                          # (B, 10)
 
-# %% ../nbs/02_model.ipynb #f471c9db
+# %% ../nbs/02_model.ipynb #05299463
 def summary(model:nn.Module, # any module
             x=None, # an input batch; default: one zero image (1, 3, 32, 32)
            ) -> list:
@@ -82,13 +82,13 @@ def summary(model:nn.Module, # any module
     print(f"{'total':{w}}  {'':12} {'':18} {total:>10,}")
     return rows
 
-# %% ../nbs/02_model.ipynb #86d7e6f9
+# %% ../nbs/02_model.ipynb #4ce8420d
 def conv_bn(c_in:int, # input channels
             c_out:int): # output channels
     "3×3 convolution (no bias: BatchNorm has one), BatchNorm, ReLU."
     return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
 
-# %% ../nbs/02_model.ipynb #ec6509db
+# %% ../nbs/02_model.ipynb #89cc3006
 class BNConvNet(Classifier):
     "A BatchNorm CNN: three blocks of two `conv_bn` layers and a max-pool, global average pooling, one linear layer."
     def __init__(self, widths=(64, 128, 256), # channels of the three blocks
@@ -105,7 +105,7 @@ class BNConvNet(Classifier):
 
     def body(self, x): return self.head(self.features(x))
 
-# %% ../nbs/02_model.ipynb #f5fa0b63
+# %% ../nbs/02_model.ipynb #54542f81
 class Residual(nn.Module):
     "`x + f(x)`, with `f` two `conv_bn` layers that keep the channel count."
     def __init__(self, c:int): # channels
@@ -113,7 +113,7 @@ class Residual(nn.Module):
         self.f = nn.Sequential(conv_bn(c, c), conv_bn(c, c))
     def forward(self, x): return x + self.f(x)
 
-# %% ../nbs/02_model.ipynb #33985f10
+# %% ../nbs/02_model.ipynb #377a0965
 class ResNet9(Classifier):
     "The ResNet-9 of the fast CIFAR-10 recipes: prep layer, three stages (two with a `Residual` block), max-pool, linear, scaled."
     def __init__(self, widths=(64, 128, 256, 512), # channels: prep layer, then the three stages
@@ -134,7 +134,7 @@ class ResNet9(Classifier):
 
     def body(self, x): return self.fc(self.features(x)) * self.scale
 
-# %% ../nbs/02_model.ipynb #41368353
+# %% ../nbs/02_model.ipynb #cd3a1e57
 class ConvGroup(nn.Module):
     "3×3 conv, 2×2 max-pool, BatchNorm, GELU, then 3×3 conv, BatchNorm, GELU (airbench's block)."
     def __init__(self, c_in:int, # input channels
@@ -149,7 +149,7 @@ class ConvGroup(nn.Module):
         x = F.gelu(self.norm1(F.max_pool2d(self.conv1(x), 2)))
         return F.gelu(self.norm2(self.conv2(x)))
 
-# %% ../nbs/02_model.ipynb #f0ee4a3d
+# %% ../nbs/02_model.ipynb #34b7b5bb
 class AirNet(Classifier):
     "An airbench-style CNN: a data-whitened 2×2 conv, three `ConvGroup`s, max-pool, linear, logits scaled by 1/9."
     def __init__(self, widths=(64, 256, 256), # channels of the three groups (airbench94 uses 64, 256, 256)
@@ -180,7 +180,7 @@ class AirNet(Classifier):
         x = self.groups(F.gelu(self.whiten(x)))
         return self.fc(torch.flatten(F.max_pool2d(x, 3), 1)) * self.scale
 
-# %% ../nbs/02_model.ipynb #cbe33c92
+# %% ../nbs/02_model.ipynb #b5b35cbf
 MODELS = {'convnet': ConvNet, 'bncnn': BNConvNet, 'resnet9': ResNet9, 'airnet': AirNet}
 
 def create_model(name:str, # a key of `MODELS`: 'convnet', 'bncnn', 'resnet9', 'airnet'

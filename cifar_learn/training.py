@@ -8,7 +8,7 @@ __all__ = ['CHECKPOINT_FORMAT', 'HISTORY_KEYS', 'set_seed', 'rng_state', 'set_rn
            'load_checkpoint', 'Batches', 'train', 'config_from_args', 'find_data', 'make_loaders', 'run_training',
            'main']
 
-# %% ../nbs/04_training.ipynb #7497ab79
+# %% ../nbs/04_training.ipynb #72b54a34
 import argparse, json, math, os, random, sys, tempfile, time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from .config import TrainingConfig
 from .model import create_model
 
-# %% ../nbs/04_training.ipynb #785415bc
+# %% ../nbs/04_training.ipynb #6b58dbfe
 def set_seed(seed:int): # the seed for Python, NumPy and torch (CPU and CUDA)
     "Seed every global random number generator."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
@@ -43,7 +43,7 @@ def set_rng_state(state:dict): # as returned by `rng_state`
     torch.set_rng_state(state['torch'])
     if state['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state['cuda'])
 
-# %% ../nbs/04_training.ipynb #5d96d106
+# %% ../nbs/04_training.ipynb #63d57a07
 def create_optimizer(net:torch.nn.Module, # the model whose parameters are optimized
                      config:TrainingConfig, # `optimizer`, `lr`, `betas`, `momentum`, `nesterov`, `weight_decay`
                     ) -> torch.optim.Optimizer:
@@ -70,7 +70,7 @@ def make_scheduler(optimizer, # the optimizer whose learning rate is scheduled
     "A `LambdaLR` following `lr_factor`; call its `step()` after each optimizer step."
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, config))
 
-# %% ../nbs/04_training.ipynb #e9253031
+# %% ../nbs/04_training.ipynb #245960f2
 @dataclass
 class EvalResult:
     "What `evaluate` measured: accuracy and mean loss, and per image the prediction, probabilities and target."
@@ -115,7 +115,7 @@ def evaluate(net:torch.nn.Module, # a model of the zoo (its forward returns `(lo
     preds = probs.argmax(1)
     return EvalResult((preds == targets).float().mean().item(), loss.item(), preds.cpu(), probs.cpu(), targets.cpu())
 
-# %% ../nbs/04_training.ipynb #fa322de8
+# %% ../nbs/04_training.ipynb #0d812ca0
 CHECKPOINT_FORMAT = 'cifar_learn.checkpoint/1'
 
 class CheckpointError(RuntimeError):
@@ -140,7 +140,7 @@ def atomic_save(obj, # anything `torch.save` takes
     except OSError: pass
     return path
 
-# %% ../nbs/04_training.ipynb #55249edc
+# %% ../nbs/04_training.ipynb #1f302fa7
 @dataclass
 class Checkpoint:
     "A loaded checkpoint: the rebuilt `model`, its `config`, `history` and `step`, and the saved states."
@@ -177,7 +177,7 @@ def load_checkpoint(path, # a `latest.pt` or `best.pt` written by `train`
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
         raise CheckpointError(f"{path}: its contents do not fit this version of cifar_learn ({type(e).__name__}: {e})") from e
 
-# %% ../nbs/04_training.ipynb #86c537eb
+# %% ../nbs/04_training.ipynb #3cc033fb
 class Batches:
     "An endless, resumable stream of batches from `loader`: one iterator per epoch, position kept in `state_dict`."
     def __init__(self, loader): # anything that yields batches, once per `iter()`
@@ -212,7 +212,7 @@ class Batches:
         for _ in range(state['batches_done']): next(self.it); self.done += 1
         if g is None: torch.set_rng_state(saved_global)   # the global RNG continues from the checkpoint's state
 
-# %% ../nbs/04_training.ipynb #fe9c3602
+# %% ../nbs/04_training.ipynb #1e820f94
 HISTORY_KEYS = ('steps', 'train_losses', 'test_losses', 'train_accuracies', 'test_accuracies', 'lrs', 'seconds')
 
 def _check_resumable(ck:Checkpoint, net, config:TrainingConfig):
@@ -231,7 +231,7 @@ def _save(path, net, optimizer, scheduler, scaler, config, step, history, best, 
                         'history': history, 'best_accuracy': best, 'rng': rng_state(), 'loader': batches.state_dict(),
                         'meters': meters.detach().cpu().clone()}, path)
 
-# %% ../nbs/04_training.ipynb #7ccd9638
+# %% ../nbs/04_training.ipynb #06364e96
 def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
           train_loader, # yields `(x, y)` training batches (a `TensorLoader` or a `DataLoader`)
           test_loader, # yields `(x, y)` evaluation batches
@@ -316,7 +316,7 @@ def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
     finally: bar.close()
     return history
 
-# %% ../nbs/04_training.ipynb #be3183f8
+# %% ../nbs/04_training.ipynb #25fbd001
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='cifar_learn_train', description='Train a CIFAR-10 classifier (cifar_learn).',
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -352,7 +352,7 @@ def config_from_args(args:argparse.Namespace, # parsed by the `cifar_learn_train
     if args.steps is not None and args.eval_step is None and base['eval_step'] > args.steps: over['eval_step'] = args.steps
     return TrainingConfig(**{**base, **over, 'resume': args.resume})
 
-# %% ../nbs/04_training.ipynb #73bf8959
+# %% ../nbs/04_training.ipynb #fc28cf6f
 def find_data(data, # a `cifar-10-batches-py` folder, or the folder holding it
              ) -> Path:
     "The `cifar-10-batches-py` folder given as itself or as the folder that holds it."
@@ -382,7 +382,7 @@ def make_loaders(config:TrainingConfig, # `loader`, `batch_size`, `shuffle`, `au
     return (DataLoader(CIFAR10(root, transforms=tf), config.batch_size, shuffle=config.shuffle, generator=g, **kw),
             DataLoader(test_ds, eval_bs, shuffle=False, **kw))
 
-# %% ../nbs/04_training.ipynb #3c1acbf2
+# %% ../nbs/04_training.ipynb #be7db357
 def run_training(cfg:TrainingConfig, # the run's settings
                  data=None, # a CIFAR-10 folder (or its parent); None downloads into `cfg.data_dir`
                  quiet:bool=False, # no progress bar
