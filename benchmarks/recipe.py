@@ -33,7 +33,8 @@ def fitted(name, data, budget, seed, device, out):
     cfg = preset(name, seed=seed, device=device, out_dir=str(out / f'{name}-seed{seed}'))
     probe = preset(name, seed=seed, device=device, steps=6, eval_step=6, checkpoint_every=6, tta=False,
                    out_dir=tempfile.mkdtemp())
-    h = json.loads((Path(probe.out_dir) / 'history.json').read_text()) if run_training(probe, data, quiet=True) else None
+    run_training(probe, data, quiet=True)
+    h = json.loads((Path(probe.out_dir) / 'history.json').read_text())
     per_step = h['seconds'][-1] / 6
     steps = min(cfg.steps, max(10, int(budget / per_step)))
     evals = max(1, min(20, steps // max(1, cfg.eval_step)))

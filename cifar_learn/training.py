@@ -416,8 +416,7 @@ def main(argv=None): # the command-line arguments (default: `sys.argv[1:]`)
         cfg = config_from_args(args)
         cfg.resolved_device()
         if args.data: find_data(args.data)
-        if not cfg.resume and (Path(cfg.out_dir) / 'config.json').exists():
-            raise FileExistsError(f"{cfg.out_dir} already holds a run (config.json); nothing was overwritten. Use --resume, or another --out")
-    except (ValueError, TypeError, FileNotFoundError, FileExistsError, KeyError) as e: parser.error(str(e).strip('"'))
-    m = run_training(cfg, args.data, quiet=args.quiet)
+    except (ValueError, TypeError, FileNotFoundError, KeyError) as e: parser.error(str(e).strip('"'))
+    try: m = run_training(cfg, args.data, quiet=args.quiet)   # refuses at once if --out already holds a run
+    except FileExistsError as e: parser.error(str(e))
     print(f"test accuracy {m['accuracy']:.4f}, loss {m['loss']:.4f} after {cfg.steps} steps; wrote {cfg.out_dir}")
