@@ -157,7 +157,7 @@ def plot_runs(runs, # {label: history} or a list of run folders (each with confi
     if not isinstance(runs, dict):
         folders = [Path(r) for r in runs]
         configs = [TrainingConfig.load(f / 'config.json') for f in folders]
-        runs = {run_label(c, configs[0] if len(configs) > 1 and i else None) if len(configs) > 1 else run_label(c):
+        runs = {run_label(c, configs[0] if i else None):   # the first run in full, the others by what differs
                 load_history(f / 'history.json') for i, (c, f) in enumerate(zip(configs, folders))}
     fig, ax = plt.subplots(figsize=(7, 4))
     for label, h in runs.items(): ax.plot(h[x], h[metric], marker='.', label=label)

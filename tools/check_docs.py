@@ -4,7 +4,7 @@ docstring, every parameter a docments comment, and a `show_doc` in the notebook 
 
     python tools/check_docs.py      # exit 1 and list what is missing
 """
-import importlib, inspect, json, re, sys
+import dataclasses, importlib, inspect, json, re, sys
 from pathlib import Path
 from fastcore.docments import docments
 
@@ -27,7 +27,6 @@ def problems():
             if not (inspect.isfunction(obj) or inspect.isclass(obj)): continue
             if not inspect.getdoc(obj): out.append(f'{name}.{sym}: no docstring')
             if f'show_doc({sym})' not in nb_src: out.append(f'{name}.{sym}: no show_doc({sym}) in {notebook_of(mod).name}')
-            import dataclasses
             target = obj if dataclasses.is_dataclass(obj) or not inspect.isclass(obj) else obj.__init__
             if target is object.__init__: continue
             try: docs = docments(target, full=True)
