@@ -7,7 +7,8 @@ from .dataset import CIFAR10, TensorLoader, Normalize, show_batch, channel_stats
 from .model import ConvNet, BNConvNet, ResNet9, AirNet, Classifier, create_model, MODELS, summary
 from .config import TrainingConfig
 from .config import preset, PRESETS
-from .training import train, evaluate, load_checkpoint, create_optimizer, make_scheduler, set_seed, run_training, EvalResult, Checkpoint
+from .training import (train, evaluate, load_checkpoint, create_optimizer, make_scheduler, set_seed, run_training, EvalResult, Checkpoint,
+                       Lookahead)
 from .report import (plot_curves, confusion_matrix, per_class_accuracy, plot_confusion, plot_per_class, plot_predictions,
                      most_confident_mistakes, plot_runs, save_figure, write_report, load_history)
 from .recipe import time_to_accuracy

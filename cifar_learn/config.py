@@ -37,6 +37,8 @@ class TrainingConfig:
     schedule: str = 'constant'        # 'constant', 'onecycle', 'linear' (decay to 0) or 'cosine'
     warmup: float = 0.0               # fraction of the steps spent warming up linearly from 0
     label_smoothing: float = 0.0     # mix this much of the uniform distribution into the targets
+    bias_lr_scale: float = 1.0        # BatchNorm biases learn this many times faster (weight decay per step unchanged)
+    lookahead: bool = False           # every 5 steps, average the weights into slow weights and restart from them
     # the run
     steps: int = 21000                # optimizer steps
     eval_step: int = 500              # evaluate every this many steps
@@ -44,13 +46,13 @@ class TrainingConfig:
     shuffle: bool = True              # a new order of the training images every epoch
     augment: bool = False             # random flip and translate (chapter 01)
     translate: int = 4                # largest translation of the augmentation, in pixels
-    tta: bool = False                 # final evaluation averages each image with its mirror image
+    tta: int = 0                      # test-time augmentation of the final evaluation: 0 none, 1 mirror, 2 mirror and shifts
     loader: str = 'tensor'            # 'tensor' (TensorLoader) or 'dataloader' (torch DataLoader)
     num_workers: int = 2              # DataLoader workers (loader='dataloader')
     pin_memory: bool = True           # DataLoader pinned memory, on CUDA
     seed: int = 0                     # seeds weights, data order and augmentation
     device: str = 'auto'              # 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'
-    precision: str = 'auto'           # 'auto' (bf16 on CUDA if supported, else fp16; fp32 elsewhere), 'fp32', 'bf16', 'fp16'
+    precision: str = 'auto'           # 'auto' (CUDA: bf16 if supported, else fp16; CPU: bf16 if native, else fp32), 'fp32', 'bf16', 'fp16'
     channels_last: bool = True        # NHWC memory layout: faster convolutions on GPUs and on CPUs (oneDNN)
     compile: bool = False             # torch.compile the model
     # files
@@ -114,6 +116,9 @@ def _validate(c:TrainingConfig):
     _check(_is_num(c.weight_decay) and c.weight_decay >= 0, 'weight_decay', c.weight_decay, 'must be >= 0')
     _check(_is_num(c.warmup) and 0 <= c.warmup < 1, 'warmup', c.warmup, 'must be a fraction in [0, 1)')
     _check(_is_num(c.label_smoothing) and 0 <= c.label_smoothing < 1, 'label_smoothing', c.label_smoothing, 'must be in [0, 1)')
+    _check(_is_num(c.bias_lr_scale) and c.bias_lr_scale > 0, 'bias_lr_scale', c.bias_lr_scale, 'must be a number > 0')
+    _check(isinstance(c.tta, int) and c.tta in (0, 1, 2), 'tta', c.tta,
+           'must be 0 (none), 1 (mirror image) or 2 (mirror image and one-pixel shifts); true means 1')
     _check(_is_int(c.steps) and c.steps >= 1, 'steps', c.steps, 'must be an integer >= 1')
     _check(_is_int(c.eval_step) and 1 <= c.eval_step <= (c.steps if _is_int(c.steps) else 0), 'eval_step', c.eval_step,
            f'must be an integer with 1 <= eval_step <= steps ({c.steps})')
@@ -122,7 +127,7 @@ def _validate(c:TrainingConfig):
     _check(_is_int(c.checkpoint_every) and c.checkpoint_every >= 1, 'checkpoint_every', c.checkpoint_every, 'must be an integer >= 1')
     _check(_is_int(c.seed), 'seed', c.seed, 'must be an integer')
     _check(_is_int(c.translate) and 0 <= c.translate <= 8, 'translate', c.translate, 'must be an integer from 0 to 8 (pixels)')
-    for name in ('nesterov', 'shuffle', 'augment', 'tta', 'pin_memory', 'channels_last', 'compile', 'resume'):
+    for name in ('nesterov', 'shuffle', 'augment', 'lookahead', 'pin_memory', 'channels_last', 'compile', 'resume'):
         _check(isinstance(getattr(c, name), bool), name, getattr(c, name), 'must be true or false')
     for name in ('data_dir', 'out_dir'):
         _check(isinstance(getattr(c, name), str) and getattr(c, name) != '', name, getattr(c, name), 'must be a non-empty path')
@@ -146,10 +151,10 @@ TrainingConfig.__init__ = _strict_init(TrainingConfig.__init__)
 
 # %% ../nbs/03_config.ipynb #dcd69250
 PRESETS = {   # field overrides of the defaults, by preset name
-    'seed': {},
-    'fast': dict(model='airnet', model_args={'widths': [32, 128, 128]}, optimizer='sgd', lr=2.0, momentum=0.85, nesterov=True,
-                 weight_decay=5e-4, schedule='onecycle', warmup=0.2, label_smoothing=0.2, steps=1950, eval_step=100,
-                 batch_size=512, augment=True, translate=2, tta=True),
+    'seed': dict(precision='fp32'),
+    'fast': dict(model='airnet', model_args={'widths': [48, 192, 192]}, optimizer='sgd', lr=0.75, momentum=0.85, nesterov=True,
+                 weight_decay=6.67e-4, bias_lr_scale=64, lookahead=True, schedule='onecycle', warmup=0.23, label_smoothing=0.2,
+                 steps=4000, eval_step=250, batch_size=256, augment=True, translate=2, tta=2),
 }
 
 def preset(name:str, # a key of `PRESETS`

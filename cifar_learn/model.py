@@ -135,13 +135,19 @@ class ResNet9(Classifier):
     def body(self, x): return self.fc(self.features(x)) * self.scale
 
 # %% ../nbs/02_model.ipynb #cd3a1e57
+def _shift_only_bn(c):
+    "BatchNorm with a learned shift but a fixed scale of 1, and fast-moving running statistics (airbench)."
+    bn = nn.BatchNorm2d(c, momentum=0.4)
+    bn.weight.requires_grad_(False)
+    return bn
+
 class ConvGroup(nn.Module):
     "3×3 conv, 2×2 max-pool, BatchNorm, GELU, then 3×3 conv, BatchNorm, GELU (airbench's block)."
     def __init__(self, c_in:int, # input channels
                  c_out:int): # output channels
         super().__init__()
-        self.conv1, self.norm1 = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out)
-        self.conv2, self.norm2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out)
+        self.conv1, self.norm1 = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), _shift_only_bn(c_out)
+        self.conv2, self.norm2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), _shift_only_bn(c_out)
         for conv in (self.conv1, self.conv2):
             w = conv.weight.data
             nn.init.dirac_(w[:min(w.shape[:2])])           # start close to the identity

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'HISTORY_KEYS', 'set_seed', 'rng_state', 'set_rng_state', 'create_optimizer', 'lr_factor',
-           'make_scheduler', 'EvalResult', 'evaluate', 'CheckpointError', 'atomic_save', 'Checkpoint',
+           'make_scheduler', 'Lookahead', 'EvalResult', 'evaluate', 'CheckpointError', 'atomic_save', 'Checkpoint',
            'load_checkpoint', 'Batches', 'train', 'config_from_args', 'find_data', 'make_loaders', 'run_training',
            'main']
 
@@ -18,8 +18,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .config import TrainingConfig
-from .model import create_model
+from .config import TrainingConfig, PRESETS, preset
+from .model import MODELS, create_model
 
 # %% ../nbs/04_training.ipynb #6b58dbfe
 def set_seed(seed:int): # the seed for Python, NumPy and torch (CPU and CUDA)
@@ -45,10 +45,15 @@ def set_rng_state(state:dict): # as returned by `rng_state`
 
 # %% ../nbs/04_training.ipynb #63d57a07
 def create_optimizer(net:torch.nn.Module, # the model whose parameters are optimized
-                     config:TrainingConfig, # `optimizer`, `lr`, `betas`, `momentum`, `nesterov`, `weight_decay`
+                     config:TrainingConfig, # `optimizer`, `lr`, `betas`, `momentum`, `nesterov`, `weight_decay`, `bias_lr_scale`
                     ) -> torch.optim.Optimizer:
-    "The optimizer that `config.optimizer` names, with the config's lr, betas or momentum, and weight decay."
-    p, c = net.parameters(), config
+    "The optimizer that `config.optimizer` names, with the config's lr, betas or momentum, weight decay and BatchNorm-bias lr scale."
+    c = config
+    bn_biases = [m.bias for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.bias is not None]
+    ids = {id(b) for b in bn_biases}
+    p = [{'params': [q for q in net.parameters() if id(q) not in ids]}]
+    if bn_biases:   # lr times the scale, weight decay divided by it: the same decay per step (lr x wd)
+        p.append({'params': bn_biases, 'lr': c.lr * c.bias_lr_scale, 'weight_decay': c.weight_decay / c.bias_lr_scale})
     if c.optimizer == 'adam': return torch.optim.Adam(p, lr=c.lr, betas=c.betas, weight_decay=c.weight_decay)
     if c.optimizer == 'adamw': return torch.optim.AdamW(p, lr=c.lr, betas=c.betas, weight_decay=c.weight_decay)
     return torch.optim.SGD(p, lr=c.lr, momentum=c.momentum, nesterov=c.nesterov and c.momentum > 0, weight_decay=c.weight_decay)
@@ -70,6 +75,29 @@ def make_scheduler(optimizer, # the optimizer whose learning rate is scheduled
     "A `LambdaLR` following `lr_factor`; call its `step()` after each optimizer step."
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, config))
 
+# %% ../nbs/04_training.ipynb #45a4d794
+class Lookahead:
+    "Slow weights that follow the network every `every` steps; training restarts from them (airbench's lookahead)."
+    def __init__(self, net:torch.nn.Module, # the network (its floating-point state: weights and BatchNorm statistics)
+                 every:int=5, # steps between updates
+                ):
+        self.every = every
+        self.slow = {k: v.detach().clone() for k, v in net.state_dict().items() if v.is_floating_point()}
+
+    def decay(self, step:int, # optimizer steps done
+              steps:int, # steps of the whole run
+             ) -> float:
+        "How much of the slow weights an update at `step` keeps: 0 at the start, growing as the cube of the progress to 0.95⁵."
+        return 0.95 ** self.every * (step / steps) ** 3
+
+    @torch.no_grad()
+    def update(self, net:torch.nn.Module, # the network, updated in place
+               decay:float, # the share of the slow weights kept (1.0: just copy them into `net`)
+              ):
+        "Move the slow weights towards `net`'s by `1 - decay`, then set `net`'s weights to them."
+        for k, v in net.state_dict().items():
+            if k in self.slow: self.slow[k].lerp_(v, 1 - decay); v.copy_(self.slow[k])
+
 # %% ../nbs/04_training.ipynb #245960f2
 @dataclass
 class EvalResult:
@@ -85,17 +113,32 @@ def _autocast(device:torch.device, precision:str):
     dtype = _amp_dtype(device, precision)
     return torch.autocast(device.type, dtype=dtype) if dtype else torch.autocast(device.type, enabled=False)
 
+def _predict(net, x, tta:int):
+    "Class probabilities for `x`, averaged over the views of test-time augmentation level `tta` (0, 1 or 2)."
+    probs = lambda v: net(v)[0].float().softmax(1)
+    mirrored = lambda v: (probs(v) + probs(v.flip(3))) / 2
+    if tta == 0: return probs(x)
+    if tta == 1: return mirrored(x)
+    shifted = F.pad(x, (1, 1, 1, 1), mode='reflect')   # one pixel up and left, one pixel down and right (airbench)
+    return mirrored(x) / 2 + (mirrored(shifted[..., :-2, :-2]) + mirrored(shifted[..., 2:, 2:])) / 4
+
+def _cpu_has_bf16() -> bool:
+    "Whether this CPU computes bf16 natively (AVX512-BF16 or AMX), where bf16 convolutions run about twice as fast as fp32."
+    has = lambda name: bool(getattr(torch.cpu, name, lambda: False)())   # private probes; absent means no
+    return has('_is_avx512_bf16_supported') or has('_is_amx_tile_supported')
+
 def _amp_dtype(device:torch.device, precision:str):
-    if device.type != 'cuda' and precision == 'auto': return None
-    if precision == 'auto': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if device.type == 'mps': return None
-    return {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}[precision]
+    if device.type == 'mps' or precision == 'fp32': return None
+    if precision == 'auto':
+        if device.type == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.bfloat16 if device.type == 'cpu' and _cpu_has_bf16() else None
+    return {'bf16': torch.bfloat16, 'fp16': torch.float16}[precision]
 
 @torch.no_grad()
 def evaluate(net:torch.nn.Module, # a model of the zoo (its forward returns `(logits, loss)`)
              loader, # yields `(x, y)` batches: a `TensorLoader` or a `DataLoader`
-             tta:bool=False, # also predict the mirror image and average the probabilities
-             precision:str='auto', # autocast on CUDA, as in training
+             tta:int=0, # test-time augmentation: 0 none, 1 (or True) mirror image, 2 mirror image and one-pixel shifts
+             precision:str='auto', # autocast as in training (see `TrainingConfig.precision`)
             ) -> EvalResult:
     "Evaluate `net` on every batch of `loader`: accuracy, mean loss, predictions, probabilities, targets."
     was_training, net = net.training, net.eval()
@@ -104,9 +147,7 @@ def evaluate(net:torch.nn.Module, # a model of the zoo (its forward returns `(lo
     try:
         for x, y in loader:
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            with _autocast(device, precision):
-                p = net(x)[0].float().softmax(1)
-                if tta: p = (p + net(x.flip(3))[0].float().softmax(1)) / 2
+            with _autocast(device, precision): p = _predict(net, x, int(tta))
             probs.append(p); targets.append(y)
     finally: net.train(was_training)
     if not probs: raise ValueError("evaluate: the loader yielded no batches")
@@ -155,6 +196,7 @@ class Checkpoint:
     rng: dict                     # global RNG states (`rng_state`)
     loader: dict                  # where the training data stream stands (`Batches.state_dict`)
     meters: torch.Tensor          # loss sum, correct and images since the last evaluation
+    lookahead: dict               # the slow weights of `Lookahead`, or None
     path: Path                    # the file it was loaded from
 
 def load_checkpoint(path, # a `latest.pt` or `best.pt` written by `train`
@@ -173,7 +215,7 @@ def load_checkpoint(path, # a `latest.pt` or `best.pt` written by `train`
         model = create_model(config.model, **config.model_args, label_smoothing=config.label_smoothing)
         model.load_state_dict(d['model'])
         return Checkpoint(model, config, d['history'], d['step'], d['best_accuracy'], d['optimizer'], d['scheduler'],
-                          d['scaler'], d['rng'], d['loader'], d['meters'], path)
+                          d['scaler'], d['rng'], d['loader'], d['meters'], d.get('lookahead'), path)
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
         raise CheckpointError(f"{path}: its contents do not fit this version of cifar_learn ({type(e).__name__}: {e})") from e
 
@@ -225,11 +267,11 @@ def _check_resumable(ck:Checkpoint, net, config:TrainingConfig):
                          ("" if shapes == saved else " (and the network given has different layers)") +
                          ". Use the checkpoint's model, or start a new run in another out_dir.")
 
-def _save(path, net, optimizer, scheduler, scaler, config, step, history, best, batches, meters):
+def _save(path, net, optimizer, scheduler, scaler, config, step, history, best, batches, meters, lookahead):
     return atomic_save({'format': CHECKPOINT_FORMAT, 'step': step, 'config': config.to_dict(), 'model': net.state_dict(),
                         'optimizer': optimizer.state_dict(), 'scheduler': scheduler.state_dict(), 'scaler': scaler.state_dict(),
                         'history': history, 'best_accuracy': best, 'rng': rng_state(), 'loader': batches.state_dict(),
-                        'meters': meters.detach().cpu().clone()}, path)
+                        'meters': meters.detach().cpu().clone(), 'lookahead': lookahead and lookahead.slow}, path)
 
 # %% ../nbs/04_training.ipynb #06364e96
 def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
@@ -248,6 +290,7 @@ def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
     scheduler = make_scheduler(optimizer, config)
     scaler = torch.amp.GradScaler('cuda', enabled=cuda and _amp_dtype(device, config.precision) == torch.float16)
     batches = Batches(train_loader)
+    lookahead = Lookahead(net) if config.lookahead else None
     history, step, best = {k: [] for k in HISTORY_KEYS}, 0, 0.0
     meters = torch.zeros(3, device=device)   # since the last evaluation: sum of losses, number correct, number of images
     ckdir = config.checkpoint_path
@@ -259,6 +302,7 @@ def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
         scheduler.load_state_dict(ck.scheduler); scaler.load_state_dict(ck.scaler)
         history, step, best = ck.history, ck.step, ck.best_accuracy
         batches.load_state_dict(ck.loader); meters.copy_(ck.meters)
+        if lookahead and ck.lookahead: lookahead.slow = {k: v.to(device) for k, v in ck.lookahead.items()}
         set_rng_state(ck.rng)
         if not quiet: print(f'resumed from {latest} at step {step}')
     elif latest.exists() or best_path.exists():
@@ -291,6 +335,8 @@ def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
             scaler.scale(loss).backward()
             scaler.step(optimizer); scaler.update(); scheduler.step()
             step += 1
+            if lookahead and step % lookahead.every == 0: lookahead.update(net, lookahead.decay(step, config.steps))
+            if lookahead and step == config.steps: lookahead.update(net, 1.0)   # finish on the slow weights
             loss = loss.detach()
             bad_step = torch.where((bad_step < 0) & ~torch.isfinite(loss), step, bad_step)
             meters[0] += loss.float() * len(y); meters[1] += (logits.detach().argmax(1) == y).sum(); meters[2] += len(y)
@@ -307,10 +353,10 @@ def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
                 meters.zero_()
                 if r.accuracy > best:
                     best = r.accuracy
-                    _save(best_path, net, optimizer, scheduler, scaler, config, step, history, best, batches, meters * 0)
+                    _save(best_path, net, optimizer, scheduler, scaler, config, step, history, best, batches, meters * 0, lookahead)
                 bar.set_postfix(loss=f'{train_loss:.3f}', acc=f'{train_acc:.3f}', test_acc=f'{r.accuracy:.3f}', img_s=f'{ips:,.0f}')
             if is_ckpt:
-                _save(latest, net, optimizer, scheduler, scaler, config, step, history, best, batches, meters)
+                _save(latest, net, optimizer, scheduler, scaler, config, step, history, best, batches, meters, lookahead)
                 last_saved = (step, latest)
             t_last, images_since = time.perf_counter(), 0
     finally: bar.close()
@@ -322,9 +368,9 @@ def _parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--data', help='the cifar-10-batches-py folder, or a folder holding it (default: download into data_dir)')
     p.add_argument('--out', help='output folder of the run (config.json, history.json, metrics.json, checkpoints/)')
-    p.add_argument('--preset', default='fast', help="starting configuration ('fast' or 'seed'), overridden by the flags below")
+    p.add_argument('--preset', default='fast', help=f"starting configuration ({', '.join(PRESETS)}), overridden by the flags below")
     p.add_argument('--config', help='a config.json to start from instead of a preset')
-    p.add_argument('--model', help='convnet, bncnn or resnet9')
+    p.add_argument('--model', help=', '.join(MODELS))
     p.add_argument('--steps', type=int); p.add_argument('--batch-size', type=int); p.add_argument('--lr', type=float)
     p.add_argument('--eval-step', type=int); p.add_argument('--checkpoint-every', type=int); p.add_argument('--seed', type=int)
     p.add_argument('--device', help="auto, cpu, cuda, cuda:N or mps")
@@ -333,6 +379,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument('--precision', help='auto, fp32, bf16 or fp16'); p.add_argument('--loader', help='tensor or dataloader')
     p.add_argument('--augment', action=argparse.BooleanOptionalAction, default=None, help='random flip and translate')
     p.add_argument('--compile', action=argparse.BooleanOptionalAction, default=None, help='torch.compile the model')
+    p.add_argument('--lookahead', action=argparse.BooleanOptionalAction, default=None, help='average the weights (Lookahead)')
+    p.add_argument('--tta', type=int, help='test-time augmentation of the final evaluation: 0 none, 1 mirror, 2 mirror and shifts')
     p.add_argument('--resume', action='store_true', help='continue the run in --out from its latest checkpoint')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
     return p
@@ -340,12 +388,12 @@ def _parser() -> argparse.ArgumentParser:
 _FLAGS = {'model': 'model', 'steps': 'steps', 'batch_size': 'batch_size', 'lr': 'lr', 'eval_step': 'eval_step',
           'checkpoint_every': 'checkpoint_every', 'seed': 'seed', 'device': 'device', 'optimizer': 'optimizer',
           'schedule': 'schedule', 'weight_decay': 'weight_decay', 'label_smoothing': 'label_smoothing',
-          'precision': 'precision', 'loader': 'loader', 'augment': 'augment', 'compile': 'compile', 'out': 'out_dir'}
+          'precision': 'precision', 'loader': 'loader', 'augment': 'augment', 'compile': 'compile', 'lookahead': 'lookahead',
+          'tta': 'tta', 'out': 'out_dir'}
 
 def config_from_args(args:argparse.Namespace, # parsed by the `cifar_learn_train` parser
                     ) -> TrainingConfig:
     "The `TrainingConfig` of a command line: a preset (or `--config` file), then each flag given."
-    from cifar_learn.config import preset
     base = TrainingConfig.load(args.config).to_dict() if args.config else preset(args.preset).to_dict()
     over = {field: getattr(args, flag) for flag, field in _FLAGS.items() if getattr(args, flag) is not None}
     if args.model and args.model != base['model']: over.setdefault('model_args', {})   # another model: drop the preset's args
