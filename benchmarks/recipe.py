@@ -83,14 +83,15 @@ def main():
                   '| | change | test accuracy | training seconds |', '|---|---|---:|---:|']
         lines += [f"| {r['row']} | {r['change']} | {r['accuracy']:.2%} | {r['train_seconds']:.0f} |" for r in abl] + ['']
 
-    rows = []
+    rows, histories = [], {}
     for name in a.presets:
         for seed in a.seeds:
             cfg = fitted(name, a.data, a.budget, seed, a.device, out)
             h, m, wall = timed_run(cfg, a.data)
+            histories[f'{name} seed {seed}'] = h
             rows.append(dict(preset=name, seed=seed, steps=cfg.steps, batch_size=cfg.batch_size, train_seconds=h['seconds'][-1],
                              wall_seconds=round(wall, 1), accuracy_no_tta=h['test_accuracies'][-1], accuracy=m['accuracy'], tta=cfg.tta,
-                             reached={t: time_to_accuracy(h, t) for t in TARGETS}, out_dir=cfg.out_dir,
+                             reached={t: time_to_accuracy(h, t) for t in TARGETS},
                              curve=list(zip(h['seconds'], h['test_accuracies']))))
             print(f"{name} seed {seed}: {m['accuracy']:.4f} after {cfg.steps} steps, {h['seconds'][-1]:.0f} s of training", flush=True)
     if rows:
@@ -107,8 +108,7 @@ def main():
             lines.append(f"| {name} | {len(rs)} | {rs[0]['steps']} × {rs[0]['batch_size']} | {statistics.mean(r['train_seconds'] for r in rs):.0f} | "
                          f"{statistics.mean(r['wall_seconds'] for r in rs):.0f} | {statistics.mean(acc):.2%}{spread} | "
                          f"{statistics.mean(r['accuracy_no_tta'] for r in rs):.2%} | " + ' | '.join(reach(rs, t) for t in TARGETS) + ' |')
-        fig = plot_runs({f"{r['preset']} seed {r['seed']}": json.loads((Path(r['out_dir']) / 'history.json').read_text()) for r in rows},
-                        x='seconds')
+        fig = plot_runs(histories, x='seconds')
         fig.axes[0].set_title(f'{a.data_label}, {hw}', fontsize=8)
         save_figure(fig, out / 'accuracy_vs_time', formats=('png',))
     (out / 'results.md').write_text('\n'.join(lines) + '\n')
