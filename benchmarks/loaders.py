@@ -13,7 +13,7 @@
 Each is timed over whole batches after one warm-up batch; say beside any figure which data it used
 (the dev copy, real CIFAR-10 or generated).
 """
-import argparse, os, pickle, platform, sys, tempfile, time
+import argparse, os, pickle, platform, tempfile
 from pathlib import Path
 from unittest import mock
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Time-to-accuracy of the `seed` and `fast` presets in one run on one machine, and chapter 06's ablation table.
+"""Time-to-accuracy of the `seed` and `fast` presets in one run on one machine, and chapter 07's ablation table.
 
     python benchmarks/recipe.py --data DIR [--budget 900] [--seeds 0] [--presets seed fast] [--ablation] [--out results]
 
@@ -23,7 +23,7 @@ import torch
 from cifar_learn.config import preset
 from cifar_learn.recipe import ablation_configs, time_to_accuracy
 from cifar_learn.report import plot_runs, save_figure
-from cifar_learn.training import run_training
+from cifar_learn.run import run_training
 
 TARGETS = (0.6, 0.8, 0.9, 0.94)   # time-to-accuracy columns
 
@@ -61,7 +61,7 @@ def main():
     p.add_argument('--budget', type=float, default=900, help='largest training time per preset run, in seconds')
     p.add_argument('--presets', nargs='*', default=['seed', 'fast'])
     p.add_argument('--seeds', type=int, nargs='+', default=[0])
-    p.add_argument('--ablation', action='store_true', help="also train chapter 06's ablation rows (seed 0)")
+    p.add_argument('--ablation', action='store_true', help="also train chapter 07's ablation rows (seed 0)")
     p.add_argument('--ablation-images', type=int, default=156 * 512, help='training images of each ablation row (its budget)')
     p.add_argument('--device', default='auto')
     p.add_argument('--out', default='results')

@@ -1,14 +1,27 @@
 __version__ = "0.0.1"
 # The public API, importable as `from cifar_learn import ...`. The modules themselves are
 # exported from the notebooks in nbs/; this file only re-exports their main names
-# (nbdev_export updates the version line above and leaves the rest alone).
-from .data import download_cifar10, unpickle, load_batch, load_classes, load_split, Split, show_images, get_cifar10, test_mode
+# (nbdev_export updates the version line above and leaves the rest alone). `__all__` is the
+# list `from cifar_learn import *` gives: these names, and no submodule. The test helpers of
+# appendix A stay in `cifar_learn.fakedata`.
+from .data import download_cifar10, find_cifar10, unpickle, load_batch, load_classes, load_split, Split, show_images
 from .dataset import CIFAR10, TensorLoader, Normalize, show_batch, channel_stats, get_device, images_per_second, CIFAR10_MEAN, CIFAR10_STD
 from .model import ConvNet, BNConvNet, ResNet9, AirNet, Classifier, create_model, MODELS, summary
-from .config import TrainingConfig
-from .config import preset, PRESETS
-from .training import (train, evaluate, load_checkpoint, create_optimizer, make_scheduler, set_seed, run_training, EvalResult, Checkpoint,
-                       Lookahead)
+from .config import TrainingConfig, ConfigError, preset, PRESETS
+from .training import (train, evaluate, load_checkpoint, create_optimizer, make_scheduler, set_seed, EvalResult, Checkpoint,
+                       CheckpointError, Lookahead, TrainState)
 from .report import (plot_curves, confusion_matrix, per_class_accuracy, plot_confusion, plot_per_class, plot_predictions,
                      most_confident_mistakes, plot_runs, save_figure, write_report, load_history)
+from .run import make_loaders, run_training
 from .recipe import time_to_accuracy
+
+__all__ = ['download_cifar10', 'find_cifar10', 'unpickle', 'load_batch', 'load_classes', 'load_split', 'Split', 'show_images',
+           'CIFAR10', 'TensorLoader', 'Normalize', 'show_batch', 'channel_stats', 'get_device', 'images_per_second',
+           'CIFAR10_MEAN', 'CIFAR10_STD',
+           'ConvNet', 'BNConvNet', 'ResNet9', 'AirNet', 'Classifier', 'create_model', 'MODELS', 'summary',
+           'TrainingConfig', 'ConfigError', 'preset', 'PRESETS',
+           'train', 'evaluate', 'load_checkpoint', 'create_optimizer', 'make_scheduler', 'set_seed', 'EvalResult', 'Checkpoint',
+           'CheckpointError', 'Lookahead', 'TrainState',
+           'plot_curves', 'confusion_matrix', 'per_class_accuracy', 'plot_confusion', 'plot_per_class', 'plot_predictions',
+           'most_confident_mistakes', 'plot_runs', 'save_figure', 'write_report', 'load_history',
+           'make_loaders', 'run_training', 'time_to_accuracy']

@@ -16,31 +16,44 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
 
-from .data import load_split, Split
+from .data import find_cifar10, load_split
 
 # %% ../nbs/01_dataset.ipynb #0256b9b8
 class CIFAR10(Dataset):
-    "CIFAR-10 split as a map-style Dataset over uint8 images: item `i` is `(image, label)`."
-    def __init__(self, root, # the `cifar-10-batches-py` folder (`download_cifar10` returns it)
+    "A CIFAR-10 split as a map-style Dataset over uint8 images, called like torchvision's: item `i` is `(image, label)`."
+    def __init__(self, root, # the `cifar-10-batches-py` folder, or the folder that holds it (torchvision's `root`)
                  train:bool=True, # training split (`data_batch_1..5`) or test split (`test_batch`)
-                 transforms=None, # callable applied to the uint8 (3, 32, 32) tensor; None gives float32 in [0, 1]
+                 transform=None, # callable applied to the uint8 (3, 32, 32) tensor; None gives float32 in [0, 1]
+                 target_transform=None, # callable applied to the int label
+                 download:bool=False, # download CIFAR-10 into `root` first if it is not there
                 ):
-        split = load_split(root, train)
-        self.root, self.train, self.transforms = Path(root), train, transforms
+        self.root, self.train, self.transform, self.target_transform = Path(root), train, transform, target_transform
+        self.folder = find_cifar10(root, download=download)
+        split = load_split(self.folder, train)
         self.images, self.labels = torch.from_numpy(split.images), torch.from_numpy(split.labels)
         self.classes = split.classes
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
 
+    @property
+    def data(self) -> np.ndarray:
+        "The images as torchvision keeps them: uint8 `(N, 32, 32, 3)` (a view, no copy)."
+        return self.images.numpy().transpose(0, 2, 3, 1)
+
+    @property
+    def targets(self) -> list:
+        "The labels as a list of ints, as torchvision keeps them."
+        return self.labels.tolist()
+
     def __len__(self): return len(self.labels)
 
     def __getitem__(self, i):
-        img = self.images[i]
-        img = self.transforms(img.clone()) if self.transforms is not None else img.float().div(255)
-        return img, int(self.labels[i])
+        img, label = self.images[i], int(self.labels[i])
+        img = self.transform(img.clone()) if self.transform is not None else img.float().div(255)
+        return img, (self.target_transform(label) if self.target_transform is not None else label)
 
     def __repr__(self):
         return (f"CIFAR10({'train' if self.train else 'test'}, {len(self):,} images, {len(self.classes)} classes, "
-                f"root={str(self.root)!r}, transforms={self.transforms!r})")
+                f"root={str(self.root)!r}, transform={self.transform!r})")
 
 # %% ../nbs/01_dataset.ipynb #98b447c5
 def show_batch(x, # float images (B, 3, H, W) in [0, 1]
@@ -136,9 +149,10 @@ def get_device(device=None, # None or 'auto': CUDA, then MPS, then CPU; else 'cp
 # %% ../nbs/01_dataset.ipynb #8ae269db
 def _as_arrays(dataset):
     "uint8 images (N, 3, H, W) and int64 labels from a `CIFAR10`, a `Split` or an `(images, labels)` pair."
-    if getattr(dataset, 'transforms', None) is not None:
-        raise ValueError("TensorLoader augments whole batches itself and does not apply the dataset's transforms; "
-                         "pass a dataset built with transforms=None (and augment=True for flips and translations)")
+    if getattr(dataset, 'transform', None) is not None or getattr(dataset, 'target_transform', None) is not None:
+        raise ValueError("TensorLoader augments whole batches itself and does not apply the dataset's transform; "
+                         "pass a dataset built with transform=None and target_transform=None "
+                         "(and augment=True for flips and translations)")
     images, labels = (dataset.images, dataset.labels) if hasattr(dataset, 'images') else dataset
     images, labels = torch.as_tensor(images), torch.as_tensor(labels)
     if images.dtype != torch.uint8 or images.ndim != 4:
@@ -149,7 +163,7 @@ def _as_arrays(dataset):
 # %% ../nbs/01_dataset.ipynb #0f614532
 class TensorLoader:
     "Yields shuffled, optionally augmented (flip + translate) float batches `(x, y)` from a split held as one uint8 tensor on `device`."
-    def __init__(self, dataset, # a `CIFAR10` (without transforms), a `Split`, or an `(images, labels)` pair
+    def __init__(self, dataset, # a `CIFAR10` (without transform), a `Split`, or an `(images, labels)` pair
                  batch_size:int, # images per batch
                  shuffle:bool=True, # a new random order every epoch
                  augment:bool=False, # random horizontal flip and translation by up to `pad` pixels

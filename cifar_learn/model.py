@@ -28,6 +28,11 @@ class Classifier(nn.Module):
         loss = None if targets is None else F.cross_entropy(logits.float(), targets, label_smoothing=self.label_smoothing)
         return logits, loss
 
+    def init_from_data(self, images, # the uint8 training images (N, 3, 32, 32)
+                      ):
+        "Set what depends on the training data, once, before training; nothing for most models. Returns `self`."
+        return self
+
 # %% ../nbs/02_model.ipynb #e11ecaaf
 class ConvNet(Classifier):
     "The seed tutorial's CNN: 5 convolutions, 2 max-pools, Dropout2d(0.5), 4 linear layers; 4,626,442 parameters."
@@ -181,6 +186,12 @@ class AirNet(Classifier):
         w = (evecs.T / (evals + eps).sqrt()[:, None]).reshape(12, 3, 2, 2).float()
         self.whiten.weight.copy_(torch.cat([w, -w]))
         return self
+
+    def init_from_data(self, images, # the uint8 training images (N, 3, 32, 32)
+                       n:int=5000, # how many of them to use (the first `n`)
+                      ):
+        "The zoo's data hook: `init_whitening` from the first `n` training images. Returns `self`."
+        return self.init_whitening(torch.as_tensor(images)[:n])
 
     def body(self, x):
         x = self.groups(F.gelu(self.whiten(x)))
