@@ -75,7 +75,7 @@ def main():
         abl = []
         for row, change, cfg in ablation_configs(a.ablation_images, device=a.device, checkpoint_every=10**6):
             h, m, wall = timed_run(dataclasses.replace(cfg, out_dir=str(out / 'ablation' / row)), a.data)
-            abl.append(dict(row=row, change=change, accuracy=m['accuracy'], accuracy_no_tta=h['test_accuracies'][-1],
+            abl.append(dict(row=row, change=change, accuracy=m['accuracy'], accuracy_no_tta=h['eval_accuracies'][-1],
                             tta=cfg.tta, train_seconds=h['seconds'][-1], wall_seconds=round(wall, 1)))
             print(f"{row} {change}: {m['accuracy']:.4f} ({h['seconds'][-1]:.0f} s of training)", flush=True)
         report['ablation'] = abl
@@ -90,9 +90,9 @@ def main():
             h, m, wall = timed_run(cfg, a.data)
             histories[f'{name} seed {seed}'] = h
             rows.append(dict(preset=name, seed=seed, steps=cfg.steps, batch_size=cfg.batch_size, train_seconds=h['seconds'][-1],
-                             wall_seconds=round(wall, 1), accuracy_no_tta=h['test_accuracies'][-1], accuracy=m['accuracy'], tta=cfg.tta,
+                             wall_seconds=round(wall, 1), accuracy_no_tta=h['eval_accuracies'][-1], accuracy=m['accuracy'], tta=cfg.tta,
                              reached={t: time_to_accuracy(h, t) for t in TARGETS},
-                             curve=list(zip(h['seconds'], h['test_accuracies']))))
+                             curve=list(zip(h['seconds'], h['eval_accuracies']))))
             print(f"{name} seed {seed}: {m['accuracy']:.4f} after {cfg.steps} steps, {h['seconds'][-1]:.0f} s of training", flush=True)
     if rows:
         report['runs'] = rows

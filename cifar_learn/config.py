@@ -54,7 +54,8 @@ class TrainingConfig:
     loader: str = 'tensor'            # 'tensor' (TensorLoader) or 'dataloader' (torch DataLoader)
     num_workers: int = 2              # DataLoader workers (loader='dataloader')
     pin_memory: bool = True           # DataLoader pinned memory, on CUDA
-    seed: int = 0                     # seeds weights, data order and augmentation
+    seed: int = 0                     # seeds weights, data order, augmentation and the validation split
+    val_size: int = 5000              # training images held out for validation (0: none; evaluations then use the test split)
     device: str = 'auto'              # 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'
     precision: str = 'auto'           # 'auto' (CUDA: bf16 if supported, else fp16; CPU: bf16 if native, else fp32), 'fp32', 'bf16', 'fp16'
     channels_last: bool = True        # NHWC memory layout: faster convolutions on GPUs and on CPUs (oneDNN)
@@ -137,6 +138,7 @@ def _validate(c:TrainingConfig):
     _check(_is_int(c.num_workers) and c.num_workers >= 0, 'num_workers', c.num_workers, 'must be an integer >= 0')
     _check(_is_int(c.checkpoint_every) and c.checkpoint_every >= 1, 'checkpoint_every', c.checkpoint_every, 'must be an integer >= 1')
     _check(_is_int(c.seed), 'seed', c.seed, 'must be an integer')
+    _check(_is_int(c.val_size) and c.val_size >= 0, 'val_size', c.val_size, 'must be an integer >= 0 (0: no validation split)')
     _check(_is_int(c.translate) and 0 <= c.translate <= 8, 'translate', c.translate, 'must be an integer from 0 to 8 (pixels)')
     for name in ('nesterov', 'shuffle', 'augment', 'lookahead', 'pin_memory', 'channels_last', 'compile', 'resume'):
         _check(isinstance(getattr(c, name), bool), name, getattr(c, name), 'must be true or false')
@@ -180,10 +182,10 @@ def field_docs(cls=None, # the dataclass to read (default: `TrainingConfig`)
 
 # %% ../nbs/03_config.ipynb #dcd69250
 PRESETS = {   # field overrides of the defaults, by preset name
-    'seed': dict(precision='fp32'),
+    'seed': dict(precision='fp32', val_size=0),
     'fast': dict(model='airnet', model_args={'widths': [48, 192, 192]}, optimizer='sgd', lr=0.75, momentum=0.85, nesterov=True,
                  weight_decay=6.67e-4, bias_lr_scale=64, lookahead=True, schedule='onecycle', warmup=0.23, label_smoothing=0.2,
-                 steps=4000, eval_step=250, batch_size=256, augment=True, translate=2, tta=2),
+                 steps=4000, eval_step=250, batch_size=256, augment=True, translate=2, tta=2, val_size=0),
 }
 
 def preset(name:str, # a key of `PRESETS`

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['CIFAR10_MEAN', 'CIFAR10_STD', 'CIFAR10', 'show_batch', 'channel_stats', 'Normalize', 'images_per_second',
-           'get_device', 'TensorLoader']
+           'get_device', 'TensorLoader', 'split_indices']
 
 # %% ../nbs/01_dataset.ipynb #e79f7ba1
 import math, time
@@ -221,7 +221,7 @@ class TensorLoader:
         for k in range(start, len(self)):
             sl = slice(k * bs, min((k + 1) * bs, n))
             idx = order[sl]
-            x = self._augmented(idx, flip[sl], shift[sl]) if self.augment else self.images[idx]
+            x = self._augmented(idx, flip[sl], shift[sl]) if self.augment else self.images.index_select(0, idx)
             self._done = k + 1
             yield x.float().div_(255), self.labels[idx]
         self._done = 0
@@ -240,3 +240,13 @@ class TensorLoader:
     def __repr__(self):
         return (f"TensorLoader({len(self.labels):,} images, batch_size={self.batch_size}, shuffle={self.shuffle}, "
                 f"augment={self.augment}, device='{self.device}', drop_last={self.drop_last}, seed={self.seed})")
+
+# %% ../nbs/01_dataset.ipynb #46b60db5
+def split_indices(n:int, # images in the training split
+                  val_size:int, # how many of them to hold out for validation (0: none)
+                  seed:int=0, # the same seed gives the same split
+                 ) -> tuple:
+    "Indices `(train, validation)` of a random, reproducible split of `n` training images; sorted, disjoint, covering all."
+    if not 0 <= val_size < n: raise ValueError(f"val_size={val_size} must be at least 0 and less than the {n:,} training images")
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return order[val_size:].sort().values, order[:val_size].sort().values

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import ARCHIVE, download_cifar10, file_md5
+from .data import ARCHIVE, CIFAR10_CLASSES, download_cifar10, file_md5
 
 # %% ../nbs/90_fakedata.ipynb #7f22d87b
 def py2_pickle(obj, # dicts, lists, ints, str/bytes and 2-D uint8 arrays, nested
@@ -52,7 +52,7 @@ def py2_pickle(obj, # dicts, lists, ints, str/bytes and 2-D uint8 arrays, nested
     return bytes(out + b'.')                                         # STOP
 
 # %% ../nbs/90_fakedata.ipynb #86662a12
-CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']
+CLASSES = list(CIFAR10_CLASSES)   # the real names, in the real order
 
 # %% ../nbs/90_fakedata.ipynb #e00d8b00
 def fake_images(n:int, # how many images

@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['load_history', 'smooth', 'plot_curves', 'confusion_matrix', 'per_class_accuracy', 'plot_confusion', 'plot_per_class',
-           'most_confident_mistakes', 'plot_predictions', 'run_label', 'plot_runs', 'save_figure', 'write_report']
+           'most_confident_mistakes', 'plot_predictions', 'run_label', 'plot_runs', 'save_figure', 'write_report',
+           'predict']
 
 # %% ../nbs/05_report.ipynb #9e3225a9
 import json
@@ -12,9 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from .config import TrainingConfig
-from .training import EvalResult, load_checkpoint, Checkpoint
+from .data import CIFAR10_CLASSES
+from .training import EvalResult, evaluate, load_checkpoint, Checkpoint
 
 # %% ../nbs/05_report.ipynb #2ec5a27b
 def load_history(src, # a history dict, a `history.json`, a `Checkpoint` or a checkpoint file
@@ -23,11 +26,12 @@ def load_history(src, # a history dict, a `history.json`, a `Checkpoint` or a ch
     if isinstance(src, dict): return src
     if isinstance(src, Checkpoint): return src.history
     p = Path(src)
-    if p.suffix == '.json':
-        h = json.loads(p.read_text())
-        if 'steps' not in h: raise ValueError(f"{p} is not a training history (no 'steps')")
-        return h
-    return load_checkpoint(p).history
+    if p.suffix != '.json': return load_checkpoint(p).history
+    h = json.loads(p.read_text())
+    if 'steps' not in h: raise ValueError(f"{p} is not a training history (no 'steps')")
+    if 'test_accuracies' in h and 'eval_accuracies' not in h:   # written before evaluations were named by their split
+        h = {k.replace('test_', 'eval_'): v for k, v in h.items()} | {'eval_split': 'test'}
+    return h
 
 def smooth(values, # a list of numbers
            beta:float=0.0): # 0: unchanged; closer to 1: smoother
@@ -43,12 +47,13 @@ def plot_curves(history, # see `load_history`
                 smoothing:float=0.0, # see `smooth`
                 title:str=None, # figure title
                ):
-    "The 2×2 figure of train and test loss and accuracy against steps; returns the Figure."
+    "The 2×2 figure of train and evaluation (validation, or test) loss and accuracy against steps; returns the Figure."
     import matplotlib.pyplot as plt
     h = load_history(history)
+    split = h.get('eval_split', 'evaluation')
     fig, axs = plt.subplots(2, 2, figsize=(10, 6), sharex=True)
-    for ax, key, label in zip(axs.flat, ['train_losses', 'test_losses', 'train_accuracies', 'test_accuracies'],
-                              ['train loss', 'test loss', 'train accuracy', 'test accuracy']):
+    for ax, key, label in zip(axs.flat, ['train_losses', 'eval_losses', 'train_accuracies', 'eval_accuracies'],
+                              ['train loss', f'{split} loss', 'train accuracy', f'{split} accuracy']):
         ax.plot(h['steps'], smooth(h[key], smoothing), marker='.' if len(h['steps']) < 30 else None)
         ax.set_title(label); ax.grid(alpha=0.3)
     for ax in axs[1]: ax.set_xlabel('step')
@@ -150,7 +155,7 @@ def run_label(config:TrainingConfig, # the run's config
 
 def plot_runs(runs, # {label: history} or a list of run folders (each with config.json and history.json)
               x:str='steps', # 'steps' or 'seconds'
-              metric:str='test_accuracies', # any list of the history
+              metric:str='eval_accuracies', # any list of the history
              ):
     "Accuracy (or `metric`) against steps or seconds for several runs on one plot; returns the Figure."
     import matplotlib.pyplot as plt
@@ -161,7 +166,7 @@ def plot_runs(runs, # {label: history} or a list of run folders (each with confi
                 load_history(f / 'history.json') for i, (c, f) in enumerate(zip(configs, folders))}
     fig, ax = plt.subplots(figsize=(7, 4))
     for label, h in runs.items(): ax.plot(h[x], h[metric], marker='.', label=label)
-    ax.set_xlabel('training seconds' if x == 'seconds' else 'step'); ax.set_ylabel(metric.replace('_', ' ')); ax.grid(alpha=0.3)
+    ax.set_xlabel('training seconds' if x == 'seconds' else 'step'); ax.set_ylabel(metric.replace('eval', next(iter(runs.values())).get('eval_split', 'eval')).replace('_', ' ')); ax.grid(alpha=0.3)
     ax.legend(fontsize=8); fig.tight_layout()
     return fig
 
@@ -197,3 +202,30 @@ def write_report(net, # the trained model
     return {'accuracy': res.accuracy, 'loss': res.loss,
             'per_class_accuracy': {c: (None if np.isnan(a) else float(a)) for c, a in zip(classes, acc)},
             'confusion_matrix': cm.tolist()}
+
+# %% ../nbs/05_report.ipynb #1a22bd7f
+def _as_image(image) -> Image.Image:
+    "A PIL RGB image from a path, a PIL image, or an array or tensor (H, W, 3) or (3, H, W), uint8 or float in [0, 1]."
+    if isinstance(image, (str, Path)):
+        try: return Image.open(image).convert('RGB')
+        except (OSError, ValueError) as e: raise ValueError(f"{image}: not an image file that PIL can read ({e})") from e
+    if isinstance(image, Image.Image): return image.convert('RGB')
+    a = np.asarray(image.detach().cpu() if isinstance(image, torch.Tensor) else image)
+    if a.ndim == 3 and a.shape[0] == 3 and a.shape[-1] != 3: a = a.transpose(1, 2, 0)       # (3, H, W) -> (H, W, 3)
+    if a.ndim != 3 or a.shape[-1] != 3: raise ValueError(f"expected an RGB image (H, W, 3) or (3, H, W); got shape {a.shape}")
+    if a.dtype != np.uint8: a = (np.clip(a, 0, 1) * 255).round().astype(np.uint8)
+    return Image.fromarray(a)
+
+def predict(model:torch.nn.Module, # a model of the zoo, e.g. `load_checkpoint(path).model`
+            image, # a file path, a PIL image, or an array/tensor (H, W, 3) or (3, H, W) of any size
+            classes=CIFAR10_CLASSES, # class names, in label order
+            tta:int=0, # test-time augmentation, as in `evaluate`
+           ) -> tuple:
+    "Classify one image of any size: shrunk to 32×32 as CIFAR-10's images were; returns `(class name, probabilities)`."
+    img = _as_image(image)
+    if img.size != (32, 32): img = img.resize((32, 32), Image.Resampling.BOX)   # each pixel: the mean of those it covers
+    x = torch.from_numpy(np.asarray(img).copy()).permute(2, 0, 1)[None].float().div(255)
+    device = next(model.parameters()).device
+    r = evaluate(model, [(x.to(device), torch.zeros(1, dtype=torch.long, device=device))], tta=tta, precision='fp32')
+    p = r.probabilities[0]
+    return classes[int(p.argmax())], p

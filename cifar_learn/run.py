@@ -12,35 +12,52 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Subset
 from torchvision.transforms import v2
 
 from .config import CHOICES, DEVICE_PATTERN, ConfigError, PRESETS, TrainingConfig, field_docs, preset
 from .data import CIFAR10_MD5, CIFAR10_URL, download_cifar10, find_cifar10
-from .dataset import CIFAR10, TensorLoader
+from .dataset import CIFAR10, TensorLoader, split_indices
 from .model import create_model
 from .report import write_report
 from .training import create_optimizer, evaluate, set_seed, train
 
 # %% ../nbs/06_run.ipynb #793ac2c1
-def make_loaders(config:TrainingConfig, # `loader`, `batch_size`, `shuffle`, `augment`, `translate`, `device`, `seed`...
+def make_loaders(config:TrainingConfig, # `loader`, `batch_size`, `val_size`, `augment`, `translate`, `device`, `seed`...
                  train_ds:CIFAR10, # the training split, without a transform
                  test_ds:CIFAR10, # the test split, without a transform
-                ):
-    "Training and test loaders for `config` over two `CIFAR10` splits: `TensorLoader`s, or torch `DataLoader`s."
+                ) -> tuple:
+    "Loaders `(train, validation, test)` for `config`: the validation images (`split_indices`) held out of training; validation is None when `val_size=0`."
     device, eval_bs = config.resolved_device(), max(config.batch_size, 500)
+    tr_idx, val_idx = split_indices(len(train_ds), config.val_size, config.seed)
     if config.loader == 'tensor':
-        return (TensorLoader(train_ds, config.batch_size, shuffle=config.shuffle, augment=config.augment, device=device,
+        part = lambda idx: (train_ds.images[idx], train_ds.labels[idx]) if config.val_size else train_ds
+        return (TensorLoader(part(tr_idx), config.batch_size, shuffle=config.shuffle, augment=config.augment, device=device,
                              seed=config.seed, pad=config.translate),
+                TensorLoader(part(val_idx), eval_bs, shuffle=False, device=device) if config.val_size else None,
                 TensorLoader(test_ds, eval_bs, shuffle=False, device=device))
-    if config.augment:   # the same augmentation, one image at a time, on a copy that shares the images
-        train_ds = copy.copy(train_ds)
-        train_ds.transform = v2.Compose([v2.RandomCrop(32, padding=config.translate), v2.RandomHorizontalFlip(),
-                                         v2.ToDtype(torch.float32, scale=True)])
+    augmented = copy.copy(train_ds)   # the same augmentation, one image at a time, on a copy that shares the images
+    if config.augment:
+        augmented.transform = v2.Compose([v2.RandomCrop(32, padding=config.translate), v2.RandomHorizontalFlip(),
+                                          v2.ToDtype(torch.float32, scale=True)])
+    part = lambda ds, idx: Subset(ds, idx) if config.val_size else ds
     kw = dict(num_workers=config.num_workers, pin_memory=config.pin_memory and device.type == 'cuda')
     g = torch.Generator().manual_seed(config.seed)   # the loader's own generator: its order is resumable (chapter 04)
-    return (DataLoader(train_ds, config.batch_size, shuffle=config.shuffle, generator=g, **kw),
+    return (DataLoader(part(augmented, tr_idx), config.batch_size, shuffle=config.shuffle, generator=g, **kw),
+            DataLoader(part(train_ds, val_idx), eval_bs, shuffle=False, **kw) if config.val_size else None,
             DataLoader(test_ds, eval_bs, shuffle=False, **kw))
+
+# %% ../nbs/06_run.ipynb #02898787
+def _keep_split(out:Path, cfg:TrainingConfig, n:int) -> torch.Tensor:
+    "The run's validation indices: written to `out/split.json` by a new run, checked against it by a resume."
+    val_idx = split_indices(n, cfg.val_size, cfg.seed)[1]
+    saved, now = out / 'split.json', {'seed': cfg.seed, 'val_size': cfg.val_size, 'validation_indices': val_idx.tolist()}
+    if cfg.resume and saved.exists() and json.loads(saved.read_text()) != now:
+        raise ValueError(f"{saved}: the validation split of this run differs from the one seed {cfg.seed} gives for these "
+                         f"{n:,} training images; resuming would train on validation images. Resume with the run's data and seed.")
+    out.mkdir(parents=True, exist_ok=True)
+    saved.write_text(json.dumps(now) + '\n')
+    return val_idx
 
 # %% ../nbs/06_run.ipynb #2ade5e75
 def run_training(cfg:TrainingConfig, # the run's settings
@@ -55,16 +72,19 @@ def run_training(cfg:TrainingConfig, # the run's settings
         raise FileExistsError(f"{out} already holds a run (config.json); nothing was overwritten. Use --resume, or another --out")
     root = find_cifar10(data) if data is not None else download_cifar10(cfg.data_dir, url=url, md5=md5, quiet=quiet)
     train_ds, test_ds = CIFAR10(root), CIFAR10(root, train=False)
+    val_idx = _keep_split(out, cfg, len(train_ds))
     set_seed(cfg.seed)
     net = create_model(cfg.model, **cfg.model_args, label_smoothing=cfg.label_smoothing)
-    net.init_from_data(train_ds.images)                    # the zoo's data hook (chapter 02): AirNet's whitening
-    train_dl, test_dl = make_loaders(cfg, train_ds, test_ds)
+    in_training = torch.ones(len(train_ds), dtype=torch.bool).index_fill_(0, val_idx, False)
+    net.init_from_data(train_ds.images[in_training])          # the zoo's data hook (chapter 02): training images only
+    train_dl, val_dl, test_dl = make_loaders(cfg, train_ds, test_ds)
     cfg.save(out / 'config.json')
-    history = train(net, train_dl, test_dl, create_optimizer(net, cfg), cfg, quiet=quiet)
+    history = train(net, train_dl, val_dl or test_dl, create_optimizer(net, cfg), cfg, quiet=quiet)
     (out / 'history.json').write_text(json.dumps(history, indent=1) + '\n')
-    r = evaluate(net, test_dl, tta=cfg.tta, precision=cfg.precision)
+    r = evaluate(net, test_dl, tta=cfg.tta, precision=cfg.precision)   # the test split, once, at the end
     metrics = write_report(net, r, test_ds.images, history, out, test_ds.classes)   # chapter 05: the plots
-    (out / 'metrics.json').write_text(json.dumps({**metrics, 'steps': cfg.steps}, indent=1) + '\n')
+    extra = {'steps': cfg.steps, 'eval_split': history['eval_split'], 'last_eval_accuracy': history['eval_accuracies'][-1]}
+    (out / 'metrics.json').write_text(json.dumps({**metrics, **extra}, indent=1) + '\n')
     return metrics
 
 # %% ../nbs/06_run.ipynb #d5ae8c9b

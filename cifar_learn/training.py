@@ -162,7 +162,7 @@ def evaluate(net:torch.nn.Module, # a model of the zoo (its forward returns `(lo
     return EvalResult((preds == targets).float().mean().item(), loss.item(), preds.cpu(), probs.cpu(), targets.cpu())
 
 # %% ../nbs/04_training.ipynb #0d812ca0
-CHECKPOINT_FORMAT = 'cifar_learn.checkpoint/2'   # version 2: the `TrainState` layout, the loader's own position
+CHECKPOINT_FORMAT = 'cifar_learn.checkpoint/3'   # 2: the `TrainState` layout; 3: evaluations named by their split
 
 class CheckpointError(RuntimeError):
     "A checkpoint that cannot be used: truncated, corrupt, or from an incompatible run; the message names the file."
@@ -229,7 +229,7 @@ class Batches:
         if g is None: torch.set_rng_state(saved_global)   # the global RNG continues from the checkpoint's state
 
 # %% ../nbs/04_training.ipynb #16577dc8
-HISTORY_KEYS = ('steps', 'train_losses', 'test_losses', 'train_accuracies', 'test_accuracies', 'lrs', 'seconds')
+HISTORY_KEYS = ('steps', 'train_losses', 'eval_losses', 'train_accuracies', 'eval_accuracies', 'lrs', 'seconds')
 
 class TrainState:
     "Everything the next training step depends on: the one list of what a checkpoint saves and a resume restores."
@@ -246,7 +246,8 @@ class TrainState:
         self.batches = Batches(train_loader)
         self.lookahead = Lookahead(net) if config.lookahead else None
         self.meters = torch.zeros(3, device=device)   # since the last evaluation: sum of losses, number correct, images
-        self.step, self.best_accuracy, self.history = 0, 0.0, {k: [] for k in HISTORY_KEYS}
+        self.step, self.best_accuracy = 0, 0.0
+        self.history = {k: [] for k in HISTORY_KEYS} | {'eval_split': 'validation' if config.val_size else 'test'}
 
     def state_dict(self) -> dict:
         "Every state, as tensors and plain values (what `torch.load(weights_only=True)` reads back)."
@@ -278,7 +279,7 @@ class Checkpoint:
     config: TrainingConfig        # the run's settings
     history: dict                 # as `train` returns it, up to `step`
     step: int                     # optimizer steps done
-    best_accuracy: float          # best test accuracy so far
+    best_accuracy: float          # best validation accuracy so far (0.0 without a validation split)
     state: dict                   # everything `TrainState.load_state_dict` restores
     path: Path                    # the file it was loaded from
 
@@ -352,13 +353,13 @@ def _train_step(model, state:TrainState, x, y):
     return loss
 
 # %% ../nbs/04_training.ipynb #a92c6e38
-def _record_evaluation(state:TrainState, test_loader, train_loss:float, train_acc:float, seconds:float) -> EvalResult:
-    "Evaluate, append a row to the history, restart the meters, and save `best.pt` on a new best test accuracy."
-    r = evaluate(state.net, test_loader, precision=state.config.precision)
+def _record_evaluation(state:TrainState, eval_loader, train_loss:float, train_acc:float, seconds:float) -> EvalResult:
+    "Evaluate, append a row to the history, restart the meters; save `best.pt` on a new best *validation* accuracy."
+    r = evaluate(state.net, eval_loader, precision=state.config.precision)
     row = (state.step, train_loss, r.loss, train_acc, r.accuracy, state.scheduler.get_last_lr()[0], round(seconds, 3))
     for k, v in zip(HISTORY_KEYS, row): state.history[k].append(v)
     state.meters.zero_()
-    if r.accuracy > state.best_accuracy:
+    if state.config.val_size and r.accuracy > state.best_accuracy:   # never a choice made on the test split
         state.best_accuracy = r.accuracy
         state.save(state.config.checkpoint_path / 'best.pt')
     return r
@@ -366,7 +367,7 @@ def _record_evaluation(state:TrainState, test_loader, train_loss:float, train_ac
 # %% ../nbs/04_training.ipynb #06364e96
 def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
           train_loader, # yields `(x, y)` training batches (a `TensorLoader` or a `DataLoader`)
-          test_loader, # yields `(x, y)` evaluation batches
+          eval_loader, # yields the `(x, y)` batches evaluated every `eval_step`: validation, or test if `val_size=0`
           optimizer:torch.optim.Optimizer, # e.g. `create_optimizer(net, config)`
           config:TrainingConfig, # steps, eval_step, schedule, precision, checkpoints, resume...
           quiet:bool=False, # no progress bar
@@ -403,9 +404,9 @@ def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
             loss_sum, correct, n = state.meters.tolist()
             now = time.perf_counter(); seconds += now - t_last
             if evaluate_now:                                              # evaluate
-                r = _record_evaluation(state, test_loader, loss_sum / max(n, 1), correct / max(n, 1), seconds)
+                r = _record_evaluation(state, eval_loader, loss_sum / max(n, 1), correct / max(n, 1), seconds)
                 bar.set_postfix(loss=f'{loss_sum / max(n, 1):.3f}', acc=f'{correct / max(n, 1):.3f}',
-                                test_acc=f'{r.accuracy:.3f}', img_s=f'{images / max(now - t_last, 1e-9):,.0f}')
+                                eval_acc=f'{r.accuracy:.3f}', img_s=f'{images / max(now - t_last, 1e-9):,.0f}')
             if save_now: state.save(latest); saved_step = state.step      # checkpoint
             t_last, images = time.perf_counter(), 0
     finally: bar.close()
