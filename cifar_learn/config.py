@@ -7,7 +7,7 @@ __all__ = ['OPTIMIZERS', 'SCHEDULES', 'PRECISIONS', 'LOADERS', 'CHOICES', 'DEVIC
            'ConfigError', 'field_docs', 'preset']
 
 # %% ../nbs/03_config.ipynb #f4ce9a0e
-import ast, difflib, functools, io, json, linecache, re, tokenize
+import ast, difflib, functools, io, json, linecache, math, re, tokenize
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 
@@ -114,21 +114,21 @@ def _check(ok, name, value, allowed):
     if not ok: raise ConfigError(name, value, allowed)
 
 def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
-def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool)
+def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)   # no inf, no nan
 
 def _validate(c:TrainingConfig):
     for name, allowed in CHOICES.items():
         _check(getattr(c, name) in allowed, name, getattr(c, name), f"must be one of {', '.join(allowed)}")
     _check(isinstance(c.device, str) and bool(_DEVICE.match(c.device)), 'device', c.device,
            "must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
-    _check(_is_num(c.lr) and c.lr > 0, 'lr', c.lr, 'must be a number > 0')
+    _check(_is_num(c.lr) and c.lr > 0, 'lr', c.lr, 'must be a finite number > 0')
     _check(isinstance(c.betas, tuple) and len(c.betas) == 2 and all(_is_num(b) and 0 <= b < 1 for b in c.betas),
            'betas', c.betas, 'must be two numbers in [0, 1)')
     _check(_is_num(c.momentum) and 0 <= c.momentum < 1, 'momentum', c.momentum, 'must be in [0, 1)')
-    _check(_is_num(c.weight_decay) and c.weight_decay >= 0, 'weight_decay', c.weight_decay, 'must be >= 0')
+    _check(_is_num(c.weight_decay) and c.weight_decay >= 0, 'weight_decay', c.weight_decay, 'must be a finite number >= 0')
     _check(_is_num(c.warmup) and 0 <= c.warmup < 1, 'warmup', c.warmup, 'must be a fraction in [0, 1)')
     _check(_is_num(c.label_smoothing) and 0 <= c.label_smoothing < 1, 'label_smoothing', c.label_smoothing, 'must be in [0, 1)')
-    _check(_is_num(c.bias_lr_scale) and c.bias_lr_scale > 0, 'bias_lr_scale', c.bias_lr_scale, 'must be a number > 0')
+    _check(_is_num(c.bias_lr_scale) and c.bias_lr_scale > 0, 'bias_lr_scale', c.bias_lr_scale, 'must be a finite number > 0')
     _check(isinstance(c.tta, int) and c.tta in (0, 1, 2), 'tta', c.tta,
            'must be 0 (none), 1 (mirror image) or 2 (mirror image and one-pixel shifts); true means 1')
     _check(_is_int(c.steps) and c.steps >= 1, 'steps', c.steps, 'must be an integer >= 1')
@@ -137,7 +137,7 @@ def _validate(c:TrainingConfig):
     _check(_is_int(c.batch_size) and c.batch_size >= 1, 'batch_size', c.batch_size, 'must be an integer >= 1')
     _check(_is_int(c.num_workers) and c.num_workers >= 0, 'num_workers', c.num_workers, 'must be an integer >= 0')
     _check(_is_int(c.checkpoint_every) and c.checkpoint_every >= 1, 'checkpoint_every', c.checkpoint_every, 'must be an integer >= 1')
-    _check(_is_int(c.seed), 'seed', c.seed, 'must be an integer')
+    _check(_is_int(c.seed) and 0 <= c.seed < 2**63, 'seed', c.seed, 'must be an integer from 0 to 2**63 - 1')
     _check(_is_int(c.val_size) and c.val_size >= 0, 'val_size', c.val_size, 'must be an integer >= 0 (0: no validation split)')
     _check(_is_int(c.translate) and 0 <= c.translate <= 8, 'translate', c.translate, 'must be an integer from 0 to 8 (pixels)')
     for name in ('nesterov', 'shuffle', 'augment', 'lookahead', 'pin_memory', 'channels_last', 'compile', 'resume'):

@@ -120,6 +120,7 @@ def find_cifar10(root, # the `cifar-10-batches-py` folder, or the folder that ho
                  **kwargs, # passed to `download_cifar10` (`url`, `md5`, `quiet`)
                 ) -> Path:
     "The `cifar-10-batches-py` folder given as itself or as the folder that holds it; a clear error if neither."
+    if not str(root).strip(): raise FileNotFoundError("an empty path was given as the CIFAR-10 folder")
     p = Path(root).expanduser()
     if (p / 'batches.meta').is_file(): return p          # the batches folder itself
     if download or (p / FOLDER).is_dir(): return download_cifar10(p, **kwargs)   # checks the folder is complete
