@@ -166,7 +166,9 @@ def plot_runs(runs, # {label: history} or a list of run folders (each with confi
                 load_history(f / 'history.json') for i, (c, f) in enumerate(zip(configs, folders))}
     fig, ax = plt.subplots(figsize=(7, 4))
     for label, h in runs.items(): ax.plot(h[x], h[metric], marker='.', label=label)
-    ax.set_xlabel('training seconds' if x == 'seconds' else 'step'); ax.set_ylabel(metric.replace('eval', next(iter(runs.values())).get('eval_split', 'eval')).replace('_', ' ')); ax.grid(alpha=0.3)
+    split = next(iter(runs.values())).get('eval_split', 'eval')   # 'validation' or 'test': name the axis by it
+    ax.set_xlabel('training seconds' if x == 'seconds' else 'step'); ax.set_ylabel(metric.replace('eval', split).replace('_', ' '))
+    ax.grid(alpha=0.3)
     ax.legend(fontsize=8); fig.tight_layout()
     return fig
 

@@ -48,16 +48,16 @@ def make_loaders(config:TrainingConfig, # `loader`, `batch_size`, `val_size`, `a
             DataLoader(test_ds, eval_bs, shuffle=False, **kw))
 
 # %% ../nbs/06_run.ipynb #02898787
-def _keep_split(out:Path, cfg:TrainingConfig, n:int) -> torch.Tensor:
-    "The run's validation indices: written to `out/split.json` by a new run, checked against it by a resume."
-    val_idx = split_indices(n, cfg.val_size, cfg.seed)[1]
+def _keep_split(out:Path, cfg:TrainingConfig, n:int) -> tuple:
+    "The run's `(train, validation)` indices; the validation ones written to `out/split.json` by a new run, checked by a resume."
+    tr_idx, val_idx = split_indices(n, cfg.val_size, cfg.seed)
     saved, now = out / 'split.json', {'seed': cfg.seed, 'val_size': cfg.val_size, 'validation_indices': val_idx.tolist()}
     if cfg.resume and saved.exists() and json.loads(saved.read_text()) != now:
         raise ValueError(f"{saved}: the validation split of this run differs from the one seed {cfg.seed} gives for these "
                          f"{n:,} training images; resuming would train on validation images. Resume with the run's data and seed.")
     out.mkdir(parents=True, exist_ok=True)
     saved.write_text(json.dumps(now) + '\n')
-    return val_idx
+    return tr_idx, val_idx
 
 # %% ../nbs/06_run.ipynb #2ade5e75
 def run_training(cfg:TrainingConfig, # the run's settings
@@ -72,11 +72,10 @@ def run_training(cfg:TrainingConfig, # the run's settings
         raise FileExistsError(f"{out} already holds a run (config.json); nothing was overwritten. Use --resume, or another --out")
     root = find_cifar10(data) if data is not None else download_cifar10(cfg.data_dir, url=url, md5=md5, quiet=quiet)
     train_ds, test_ds = CIFAR10(root), CIFAR10(root, train=False)
-    val_idx = _keep_split(out, cfg, len(train_ds))
+    tr_idx, _ = _keep_split(out, cfg, len(train_ds))
     set_seed(cfg.seed)
     net = create_model(cfg.model, **cfg.model_args, label_smoothing=cfg.label_smoothing)
-    in_training = torch.ones(len(train_ds), dtype=torch.bool).index_fill_(0, val_idx, False)
-    net.init_from_data(train_ds.images[in_training])          # the zoo's data hook (chapter 02): training images only
+    net.init_from_data(train_ds.images[tr_idx])               # the zoo's data hook (chapter 02): training images only
     train_dl, val_dl, test_dl = make_loaders(cfg, train_ds, test_ds)
     cfg.save(out / 'config.json')
     history = train(net, train_dl, val_dl or test_dl, create_optimizer(net, cfg), cfg, quiet=quiet)
