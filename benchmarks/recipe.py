@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time-to-accuracy of the `seed` and `fast` presets in one run on one machine, and chapter 07's ablation table.
 
-    python benchmarks/recipe.py --data DIR [--budget 900] [--seeds 0] [--presets seed fast] [--ablation] [--out results]
+    python benchmarks/recipe.py --data DIR [--budget 900] [--seeds 0] [--presets seed fast] [--ablation [--rows R S]] [--out results]
 
 Each preset trains with `cifar_learn_train`'s own code (`run_training`) for its own number of steps, or
 fewer when that would take longer than `--budget` seconds of training (the step time is measured first,
@@ -63,6 +63,7 @@ def main():
     p.add_argument('--seeds', type=int, nargs='+', default=[0])
     p.add_argument('--ablation', action='store_true', help="also train chapter 07's ablation rows (seed 0)")
     p.add_argument('--ablation-images', type=int, default=156 * 512, help='training images of each ablation row (its budget)')
+    p.add_argument('--rows', nargs='*', help='train only these ablation rows (e.g. R S T; default: all of them)')
     p.add_argument('--device', default='auto')
     p.add_argument('--out', default='results')
     a = p.parse_args()
@@ -74,6 +75,7 @@ def main():
     if a.ablation:
         abl = []
         for row, change, cfg in ablation_configs(a.ablation_images, device=a.device, checkpoint_every=10**6):
+            if a.rows and row not in a.rows: continue
             h, m, wall = timed_run(dataclasses.replace(cfg, out_dir=str(out / 'ablation' / row)), a.data)
             abl.append(dict(row=row, change=change, accuracy=m['accuracy'], accuracy_no_tta=h['eval_accuracies'][-1],
                             tta=cfg.tta, train_seconds=h['seconds'][-1], wall_seconds=round(wall, 1)))

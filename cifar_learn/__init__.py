@@ -7,7 +7,7 @@ __version__ = "0.0.1"
 from .data import download_cifar10, find_cifar10, unpickle, load_batch, load_classes, load_split, Split, show_images
 from .dataset import CIFAR10, TensorLoader, Normalize, show_batch, channel_stats, get_device, images_per_second, CIFAR10_MEAN, CIFAR10_STD
 from .model import ConvNet, BNConvNet, ResNet9, AirNet, Classifier, create_model, MODELS, summary
-from .config import TrainingConfig, ConfigError, preset, PRESETS
+from .config import TrainingConfig, ConfigError, preset, PRESETS, decoupled_sgd
 from .training import (train, evaluate, load_checkpoint, create_optimizer, make_scheduler, set_seed, EvalResult, Checkpoint,
                        CheckpointError, Lookahead, TrainState)
 from .report import (plot_curves, confusion_matrix, per_class_accuracy, plot_confusion, plot_per_class, plot_predictions,
@@ -19,7 +19,7 @@ __all__ = ['download_cifar10', 'find_cifar10', 'unpickle', 'load_batch', 'load_c
            'CIFAR10', 'TensorLoader', 'Normalize', 'show_batch', 'channel_stats', 'get_device', 'images_per_second',
            'CIFAR10_MEAN', 'CIFAR10_STD',
            'ConvNet', 'BNConvNet', 'ResNet9', 'AirNet', 'Classifier', 'create_model', 'MODELS', 'summary',
-           'TrainingConfig', 'ConfigError', 'preset', 'PRESETS',
+           'TrainingConfig', 'ConfigError', 'preset', 'PRESETS', 'decoupled_sgd',
            'train', 'evaluate', 'load_checkpoint', 'create_optimizer', 'make_scheduler', 'set_seed', 'EvalResult', 'Checkpoint',
            'CheckpointError', 'Lookahead', 'TrainState',
            'plot_curves', 'confusion_matrix', 'per_class_accuracy', 'plot_confusion', 'plot_per_class', 'plot_predictions',

@@ -170,17 +170,22 @@ class TensorLoader:
                  device=None, # where batches live: None/'auto' picks CUDA, then MPS, then CPU
                  drop_last:bool=False, # drop the last short batch of an epoch
                  seed:int=None, # seed of the loader's own generator (None: drawn from torch's global RNG)
-                 pad:int=4, # largest translation, in pixels (the border is filled with zeros)
+                 pad:int=4, # largest translation, in pixels
+                 padding_mode:str='constant', # what fills the border a translation opens: 'constant' (zeros) or 'reflect'
+                 alternate_flip:bool=False, # mirror each image in every other epoch (airbench) instead of at random
                 ):
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         if isinstance(pad, bool) or not isinstance(pad, int) or pad < 0: raise ValueError(f"pad must be an integer >= 0, got {pad!r}")
+        if padding_mode not in ('constant', 'reflect'):
+            raise ValueError(f"padding_mode must be 'constant' or 'reflect', got {padding_mode!r}")
         images, labels = _as_arrays(dataset)
         self.device = get_device(device)
         self.batch_size, self.shuffle, self.augment, self.drop_last, self.pad = batch_size, shuffle, augment, drop_last, pad
+        self.padding_mode, self.alternate_flip, self.epoch = padding_mode, alternate_flip, 0   # epochs begun
         self.labels, self.shape = labels.to(self.device), tuple(images.shape[1:])
         if augment:  # padded images, then their mirror images; `_windows[k]` is the row of W bytes starting at byte k
-            padded = F.pad(images.to(self.device), (pad,) * 4)
+            padded = F.pad(images.to(self.device), (pad,) * 4, mode=padding_mode)
             self._store = torch.cat([padded, padded.flip(3)])
             flat = self._store.view(-1)
             self._windows = flat.as_strided((flat.numel() - self.shape[2] + 1, self.shape[2]), (1, 1))
@@ -194,13 +199,16 @@ class TensorLoader:
         n = len(self.labels)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
-    def _draws(self, n):
-        "Everything random about one epoch, drawn at once: the order, the flips, the shifts."
+    def _draws(self, n, epoch):
+        "Everything random about epoch `epoch`, drawn at once: the order, the flips (by position in the order), the shifts."
         g = self.generator
         order = torch.randperm(n, generator=g) if self.shuffle else torch.arange(n)
         if not self.augment: return order.to(self.device), None, None
         flip = torch.rand(n, generator=g) < 0.5
         shift = torch.randint(0, 2 * self.pad + 1, (n, 2), generator=g)
+        if self.alternate_flip:   # a fixed random half of the images mirrored in even epochs, the other half in odd ones
+            first = torch.rand(n, generator=torch.Generator().manual_seed(self.seed)) < 0.5
+            flip = first[order] ^ bool(epoch % 2)
         return order.to(self.device), flip.to(self.device), shift.to(self.device)
 
     def _augmented(self, idx, flip, shift):
@@ -215,8 +223,9 @@ class TensorLoader:
 
     def __iter__(self):
         n, bs = len(self.labels), self.batch_size
-        self._epoch_state = self.generator.get_state()
-        order, flip, shift = self._draws(n)
+        self._epoch_state, epoch = self.generator.get_state(), self.epoch
+        self.epoch += 1
+        order, flip, shift = self._draws(n, epoch)
         start, self._skip = self._skip, 0
         for k in range(start, len(self)):
             sl = slice(k * bs, min((k + 1) * bs, n))
@@ -227,19 +236,19 @@ class TensorLoader:
         self._done = 0
 
     def state_dict(self) -> dict:
-        "Where the loader stands: its generator at the start of the current epoch, and the batches already yielded."
-        if self._done == 0: return {'generator': self.generator.get_state(), 'batches_done': 0, 'seed': self.seed}
-        return {'generator': self._epoch_state.clone(), 'batches_done': self._done, 'seed': self.seed}
+        "Where the loader stands: the epoch, its generator at the start of that epoch, and the batches already yielded."
+        if self._done == 0: return {'generator': self.generator.get_state(), 'batches_done': 0, 'seed': self.seed, 'epoch': self.epoch}
+        return {'generator': self._epoch_state.clone(), 'batches_done': self._done, 'seed': self.seed, 'epoch': self.epoch - 1}
 
     def load_state_dict(self, state:dict):
         "Restore a `state_dict`: the next iteration resumes the same epoch, right after the last batch yielded."
         self.generator.set_state(state['generator']); self._skip = self._done = int(state['batches_done'])
-        self.seed = state.get('seed', self.seed)
+        self.seed, self.epoch = state.get('seed', self.seed), int(state.get('epoch', 0))
         if self._done: self._epoch_state = state['generator'].clone()
 
     def __repr__(self):
         return (f"TensorLoader({len(self.labels):,} images, batch_size={self.batch_size}, shuffle={self.shuffle}, "
-                f"augment={self.augment}, device='{self.device}', drop_last={self.drop_last}, seed={self.seed})")
+                f"augment={self.augment}, alternate_flip={self.alternate_flip}, device='{self.device}', drop_last={self.drop_last}, seed={self.seed})")
 
 # %% ../nbs/01_dataset.ipynb #46b60db5
 def split_indices(n:int, # images in the training split

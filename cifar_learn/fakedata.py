@@ -160,11 +160,11 @@ _test_data = {}
 
 def get_cifar10(dest='data', # where the real data goes (unused in test mode)
                ) -> Path:
-    "The `cifar-10-batches-py` folder for the notebooks: the real download, or in `test_mode` a small generated one."
+    "The `cifar-10-batches-py` folder for the notebooks: the real download, or in `test_mode` a small generated one (1,100 training images, 100 test)."
     if not test_mode(): return download_cifar10(dest)
     if 'folder' not in _test_data:   # once per process, in a temporary folder
         tmp = Path(tempfile.mkdtemp(prefix='cifar_learn-test-'))
-        _, md5 = fake_cifar10_archive(tmp / 'site')
+        _, md5 = fake_cifar10_archive(tmp / 'site', n_train=1100)   # enough for one batch of 1,024 (the `airbench` preset)
         with serve_folder(tmp / 'site') as base:
             _test_data['folder'] = download_cifar10(tmp / 'data', url=f'{base}/{ARCHIVE}', md5=md5, quiet=True)
     return _test_data['folder']

@@ -33,6 +33,10 @@ class Classifier(nn.Module):
         "Set what depends on the training data, once, before training; nothing for most models. Returns `self`."
         return self
 
+    def set_epoch(self, epoch:int, # the 0-based epoch about to be trained
+                 ):
+        "Called by the training loop before each epoch (and on resume); nothing for most models (AirNet: freeze the whitening bias)."
+
 # %% ../nbs/02_model.ipynb #e11ecaaf
 class ConvNet(Classifier):
     "The seed tutorial's CNN: 5 convolutions, 2 max-pools, Dropout2d(0.5), 4 linear layers; 4,626,442 parameters."
@@ -140,19 +144,21 @@ class ResNet9(Classifier):
     def body(self, x): return self.fc(self.features(x)) * self.scale
 
 # %% ../nbs/02_model.ipynb #cd3a1e57
-def _shift_only_bn(c):
+def _shift_only_bn(c, eps=1e-5):
     "BatchNorm with a learned shift but a fixed scale of 1, and fast-moving running statistics (airbench)."
-    bn = nn.BatchNorm2d(c, momentum=0.4)
+    bn = nn.BatchNorm2d(c, eps=eps, momentum=0.4)
     bn.weight.requires_grad_(False)
     return bn
 
 class ConvGroup(nn.Module):
     "3×3 conv, 2×2 max-pool, BatchNorm, GELU, then 3×3 conv, BatchNorm, GELU (airbench's block)."
     def __init__(self, c_in:int, # input channels
-                 c_out:int): # output channels
+                 c_out:int, # output channels
+                 bn_eps:float=1e-5, # BatchNorm's epsilon (torch's default; airbench uses 1e-12)
+                ):
         super().__init__()
-        self.conv1, self.norm1 = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), _shift_only_bn(c_out)
-        self.conv2, self.norm2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), _shift_only_bn(c_out)
+        self.conv1, self.norm1 = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), _shift_only_bn(c_out, bn_eps)
+        self.conv2, self.norm2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), _shift_only_bn(c_out, bn_eps)
         for conv in (self.conv1, self.conv2):
             w = conv.weight.data
             nn.init.dirac_(w[:min(w.shape[:2])])           # start close to the identity
@@ -167,11 +173,17 @@ class AirNet(Classifier):
                  n_classes:int=10, # outputs
                  scale:float=1/9, # multiplies the logits
                  label_smoothing:float=0.0, # passed to `Classifier`
+                 bn_eps:float=1e-5, # BatchNorm's epsilon (airbench: 1e-12)
+                 whiten_bias_epochs:int=None, # train the whitening layer's bias for this many epochs only (airbench: 3); None: always
                 ):
         super().__init__(label_smoothing)
+        if whiten_bias_epochs is not None and (isinstance(whiten_bias_epochs, bool) or not isinstance(whiten_bias_epochs, int)
+                                               or whiten_bias_epochs < 0):
+            raise ValueError(f"whiten_bias_epochs must be None or an integer >= 0, got {whiten_bias_epochs!r}")
         self.whiten = nn.Conv2d(3, 24, 2, bias=True)            # 12 whitening filters and their negatives
         self.whiten.weight.requires_grad_(False)
-        self.groups = nn.Sequential(ConvGroup(24, widths[0]), ConvGroup(widths[0], widths[1]), ConvGroup(widths[1], widths[2]))
+        self.whiten_bias_epochs = whiten_bias_epochs
+        self.groups = nn.Sequential(*(ConvGroup(c_in, c_out, bn_eps) for c_in, c_out in zip((24, *widths[:2]), widths)))
         self.fc = nn.Linear(widths[2], n_classes, bias=False)
         self.scale = scale
 
@@ -192,6 +204,11 @@ class AirNet(Classifier):
                       ):
         "The zoo's data hook: `init_whitening` from the first `n` training images. Returns `self`."
         return self.init_whitening(torch.as_tensor(images)[:n])
+
+    def set_epoch(self, epoch:int, # the 0-based epoch about to be trained
+                 ):
+        "Freeze the whitening bias from epoch `whiten_bias_epochs` on: no gradient, so the optimizer leaves it alone."
+        if self.whiten_bias_epochs is not None: self.whiten.bias.requires_grad_(epoch < self.whiten_bias_epochs)
 
     def body(self, x):
         x = self.groups(F.gelu(self.whiten(x)))

@@ -33,17 +33,19 @@ def make_loaders(config:TrainingConfig, # `loader`, `batch_size`, `val_size`, `a
     if config.loader == 'tensor':
         part = lambda idx: (train_ds.images[idx], train_ds.labels[idx]) if config.val_size else train_ds
         return (TensorLoader(part(tr_idx), config.batch_size, shuffle=config.shuffle, augment=config.augment, device=device,
-                             seed=config.seed, pad=config.translate),
+                             drop_last=config.drop_last, seed=config.seed, pad=config.translate, padding_mode=config.padding_mode,
+                             alternate_flip=config.alternate_flip),
                 TensorLoader(part(val_idx), eval_bs, shuffle=False, device=device) if config.val_size else None,
                 TensorLoader(test_ds, eval_bs, shuffle=False, device=device))
     augmented = copy.copy(train_ds)   # the same augmentation, one image at a time, on a copy that shares the images
     if config.augment:
-        augmented.transform = v2.Compose([v2.RandomCrop(32, padding=config.translate), v2.RandomHorizontalFlip(),
+        augmented.transform = v2.Compose([v2.RandomCrop(32, padding=config.translate, padding_mode=config.padding_mode),
+                                          v2.RandomHorizontalFlip(),
                                           v2.ToDtype(torch.float32, scale=True)])
     part = lambda ds, idx: Subset(ds, idx) if config.val_size else ds
     kw = dict(num_workers=config.num_workers, pin_memory=config.pin_memory and device.type == 'cuda')
     g = torch.Generator().manual_seed(config.seed)   # the loader's own generator: its order is resumable (chapter 04)
-    return (DataLoader(part(augmented, tr_idx), config.batch_size, shuffle=config.shuffle, generator=g, **kw),
+    return (DataLoader(part(augmented, tr_idx), config.batch_size, shuffle=config.shuffle, generator=g, drop_last=config.drop_last, **kw),
             DataLoader(part(train_ds, val_idx), eval_bs, shuffle=False, **kw) if config.val_size else None,
             DataLoader(test_ds, eval_bs, shuffle=False, **kw))
 
@@ -77,6 +79,8 @@ def run_training(cfg:TrainingConfig, # the run's settings
     net = create_model(cfg.model, **cfg.model_args, label_smoothing=cfg.label_smoothing)
     net.init_from_data(train_ds.images[tr_idx])               # the zoo's data hook (chapter 02): training images only
     train_dl, val_dl, test_dl = make_loaders(cfg, train_ds, test_ds)
+    if len(train_dl) == 0:
+        raise ValueError(f"--batch-size {cfg.batch_size} with --drop-last leaves no batch: the training split has {len(tr_idx):,} images")
     cfg.save(out / 'config.json')
     history = train(net, train_dl, val_dl or test_dl, create_optimizer(net, cfg), cfg, quiet=quiet)
     (out / 'history.json').write_text(json.dumps(history, indent=1) + '\n')
@@ -119,15 +123,15 @@ def _field_kwargs(f) -> dict:
     return dict(type=f.type)
 
 # %% ../nbs/06_run.ipynb #888b5b00
-def build_parser(base:TrainingConfig=None, # the config whose values the flags default to (default: the `fast` preset)
+def build_parser(base:TrainingConfig=None, # the config whose values the flags default to (default: the `airbench` preset)
                 ) -> argparse.ArgumentParser:
     "The `cifar_learn_train` parser: the run's options, then one flag per `TrainingConfig` field, with its comment as help."
-    base = base or preset('fast')
+    base = base or preset('airbench')
     p = _Parser(prog='cifar_learn_train', formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                 description='Train a CIFAR-10 classifier (cifar_learn): a preset or a config.json, changed by the flags below.')
     run = p.add_argument_group('the run')
     run.add_argument('--data', help='a cifar-10-batches-py folder, or the folder holding it (default: download into --data-dir)')
-    run.add_argument('--preset', default='fast', choices=sorted(PRESETS), help='the settings to start from')
+    run.add_argument('--preset', default='airbench', choices=sorted(PRESETS), help='the settings to start from')
     run.add_argument('--config', help='a config.json to start from instead of a preset')
     run.add_argument('--url', default=CIFAR10_URL, help='where to download cifar-10-python.tar.gz (a mirror works too)')
     run.add_argument('--md5', default=CIFAR10_MD5, help='the md5 of the archive at --url')
@@ -148,9 +152,9 @@ def _version() -> str:
 # %% ../nbs/06_run.ipynb #96711ce5
 def base_config(argv:list, # the command-line arguments
                ) -> TrainingConfig:
-    "The config a command line starts from: `--config FILE` if given, else `--preset NAME` (default `fast`)."
+    "The config a command line starts from: `--config FILE` if given, else `--preset NAME` (default `airbench`)."
     pre = argparse.ArgumentParser(add_help=False)
-    pre.add_argument('--preset', default='fast'); pre.add_argument('--config')
+    pre.add_argument('--preset', default='airbench'); pre.add_argument('--config')
     known, _ = pre.parse_known_args(argv)
     if known.config is None: return preset(known.preset)
     try: return TrainingConfig.load(known.config)

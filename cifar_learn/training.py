@@ -8,7 +8,7 @@ __all__ = ['CHECKPOINT_FORMAT', 'HISTORY_KEYS', 'set_seed', 'rng_state', 'set_rn
            'TrainState', 'Checkpoint', 'load_checkpoint', 'train']
 
 # %% ../nbs/04_training.ipynb #72b54a34
-import math, os, random, tempfile, time
+import functools, math, os, random, shutil, tempfile, time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,19 +60,19 @@ def create_optimizer(net:torch.nn.Module, # the model whose parameters are optim
 
 # %% ../nbs/04_training.ipynb #c01aa733
 def lr_factor(step:int, # 0-based optimizer step
-              config:TrainingConfig, # `schedule`, `warmup` and `steps`
+              config:TrainingConfig, # `schedule`, `warmup`, `start_factor`, `end_factor` and `steps`
              ) -> float:
-    "The multiplier of the peak learning rate at `step` (0-based), for the config's schedule and warm-up."
-    n = config.steps
+    "The multiplier of the peak learning rate at `step` (0-based), for the config's schedule, warm-up, start and end factors."
+    n, start, end = config.steps, config.start_factor, config.end_factor
     warm = int((config.warmup or (0.3 if config.schedule == 'onecycle' else 0)) * n)
-    if step < warm: return (step + 1) / warm
+    if step < warm: return start + (1 - start) * (step + 1) / warm
     t = (step - warm) / max(1, n - warm)                  # progress after warm-up, 0 -> 1
     if config.schedule == 'constant': return 1.0
-    if config.schedule == 'cosine': return 0.5 * (1 + math.cos(math.pi * t))
-    return 1.0 - t                                        # 'linear' and 'onecycle'
+    if config.schedule == 'cosine': return end + (1 - end) * 0.5 * (1 + math.cos(math.pi * t))
+    return 1.0 - (1 - end) * t                            # 'linear' and 'onecycle'
 
 def make_scheduler(optimizer, # the optimizer whose learning rate is scheduled
-                   config:TrainingConfig): # `schedule`, `warmup` and `steps`
+                   config:TrainingConfig): # `schedule`, `warmup`, `start_factor`, `end_factor` and `steps`
     "A `LambdaLR` following `lr_factor`; call its `step()` after each optimizer step."
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, config))
 
@@ -111,26 +111,48 @@ class EvalResult:
 
 # %% ../nbs/04_training.ipynb #e9ef3cbc
 def _predict(net, x, tta:int):
-    "Class probabilities for `x`, averaged over the views of test-time augmentation level `tta` (0, 1 or 2)."
-    probs = lambda v: net(v)[0].float().softmax(1)
-    mirrored = lambda v: (probs(v) + probs(v.flip(3))) / 2
-    if tta == 0: return probs(x)
-    if tta == 1: return mirrored(x)
+    "Class probabilities for `x`: the softmax of the logits averaged over the views of test-time augmentation level `tta` (0, 1 or 2)."
+    logits = lambda v: net(v)[0].float()
+    mirrored = lambda v: (logits(v) + logits(v.flip(3))) / 2
+    if tta == 0: return logits(x).softmax(1)
+    if tta == 1: return mirrored(x).softmax(1)
     shifted = F.pad(x, (1, 1, 1, 1), mode='reflect')   # one pixel up and left, one pixel down and right (airbench)
-    return mirrored(x) / 2 + (mirrored(shifted[..., :-2, :-2]) + mirrored(shifted[..., 2:, 2:])) / 4
+    return (mirrored(x) / 2 + (mirrored(shifted[..., :-2, :-2]) + mirrored(shifted[..., 2:, 2:])) / 4).softmax(1)
 
 # %% ../nbs/04_training.ipynb #c4ad881e
 def _cpu_has_bf16() -> bool:
-    "Whether this CPU computes bf16 natively (AVX512-BF16 or AMX), where bf16 convolutions run about twice as fast as fp32."
+    "Whether this CPU has bf16 instructions (AVX512-BF16 or AMX); without them bf16 is emulated, and many times slower than fp32."
     has = lambda name: bool(getattr(torch.cpu, name, lambda: False)())   # private probes; absent means no
     return has('_is_avx512_bf16_supported') or has('_is_amx_tile_supported')
+
+def _train_step_seconds(dtype, reps:int=3) -> float:
+    "The best of `reps` timings of one forward and backward pass of a small stack of the zoo's convolutions, autocast to `dtype`."
+    # its own random numbers (the caller's stream is left as it was), and gradients even when called from `evaluate`
+    with torch.random.fork_rng(devices=[]), torch.inference_mode(False), torch.enable_grad():
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Conv2d(64, 128, 3, padding=1, bias=False), torch.nn.BatchNorm2d(128), torch.nn.GELU(),
+                                  torch.nn.Conv2d(128, 128, 3, padding=1, bias=False)).to(memory_format=torch.channels_last)
+        x = torch.randn(32, 64, 16, 16).contiguous(memory_format=torch.channels_last)
+        best = float('inf')
+        for i in range(reps + 1):                   # the first pass warms up (oneDNN picks its kernels)
+            t = time.perf_counter()
+            with torch.autocast('cpu', dtype=dtype or torch.float32, enabled=dtype is not None): net(x).square().mean().backward()
+            if i: best = min(best, time.perf_counter() - t)
+    return best
+
+@functools.cache
+def _cpu_auto_dtype():
+    "What `precision='auto'` runs on this CPU: bf16 only where it has bf16 instructions *and* a measured probe finds it faster."
+    if not _cpu_has_bf16(): return None
+    return torch.bfloat16 if _train_step_seconds(torch.bfloat16) < _train_step_seconds(None) else None
 
 def _amp_dtype(device:torch.device, precision:str):
     "The autocast dtype for `precision` on `device`, or None for plain fp32."
     if device.type == 'mps' or precision == 'fp32': return None
     if precision == 'auto':
-        if device.type == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return torch.bfloat16 if device.type == 'cpu' and _cpu_has_bf16() else None
+        if device.type == 'cuda':   # bf16 is native from Ampere (8.0) on; the T4 (7.5) and P100 (6.0) only emulate it
+            return torch.bfloat16 if torch.cuda.get_device_capability(device) >= (8, 0) else torch.float16
+        return _cpu_auto_dtype() if device.type == 'cpu' else None
     return {'bf16': torch.bfloat16, 'fp16': torch.float16}[precision]
 
 def _autocast(device:torch.device, precision:str):
@@ -206,7 +228,11 @@ class Batches:
         if self.it is None: self._new_epoch()
         try: batch = next(self.it)
         except StopIteration:
-            self._new_epoch(); batch = next(self.it)
+            self._new_epoch()
+            try: batch = next(self.it)
+            except StopIteration:   # a whole epoch without a batch: say so, rather than end the loop with a bare StopIteration
+                raise ValueError("the training loader yielded no batch in a whole epoch (empty data, or drop_last with fewer "
+                                 "images than batch_size)") from None
         self.done += 1
         return batch
 
@@ -241,8 +267,8 @@ class TrainState:
         device = config.resolved_device()
         self.net, self.optimizer, self.config = net, optimizer, config
         self.scheduler = make_scheduler(optimizer, config)
-        fp16 = device.type == 'cuda' and _amp_dtype(device, config.precision) == torch.float16
-        self.scaler = torch.amp.GradScaler('cuda', enabled=fp16)   # keeps small fp16 gradients from underflowing
+        fp16 = device.type in ('cuda', 'cpu') and _amp_dtype(device, config.precision) == torch.float16
+        self.scaler = torch.amp.GradScaler(device.type if fp16 else 'cpu', enabled=fp16)   # keeps small fp16 gradients from underflowing
         self.batches = Batches(train_loader)
         self.lookahead = Lookahead(net) if config.lookahead else None
         self.meters = torch.zeros(3, device=device)   # since the last evaluation: sum of losses, number correct, images
@@ -364,6 +390,18 @@ def _record_evaluation(state:TrainState, eval_loader, train_loss:float, train_ac
         state.save(state.config.checkpoint_path / 'best.pt')
     return r
 
+# %% ../nbs/04_training.ipynb #34e61774
+def _check_compile(device:torch.device):
+    "Refuse `compile=True` with one clear line where `torch.compile` cannot work, instead of an error deep inside torch."
+    if device.type == 'cuda':
+        from torch.utils._triton import has_triton
+        if not has_triton(): raise RuntimeError("compile=True needs Triton on CUDA, and it is not installed here; set compile=False")
+        if (cap := torch.cuda.get_device_capability(device)) < (7, 0):
+            raise RuntimeError(f"compile=True needs a GPU of compute capability 7.0 or newer for Triton; this one is "
+                               f"{cap[0]}.{cap[1]} (a P100 is 6.0); set compile=False")
+    elif device.type == 'cpu' and not any(shutil.which(c) for c in (os.environ.get('CXX', ''), 'g++', 'c++', 'clang++') if c):
+        raise RuntimeError("compile=True on the CPU needs a C++ compiler (g++ or clang++), and none was found; set compile=False")
+
 # %% ../nbs/04_training.ipynb #06364e96
 def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
           train_loader, # yields `(x, y)` training batches (a `TensorLoader` or a `DataLoader`)
@@ -376,6 +414,7 @@ def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
     device = config.resolved_device()
     net.to(device)
     if config.channels_last: net.to(memory_format=torch.channels_last)   # NHWC: faster convolutions on GPU and CPU
+    if config.compile: _check_compile(device)
     model = torch.compile(net) if config.compile else net
     state = TrainState(net, optimizer, config, train_loader)
     _resume_or_refuse(state, quiet)
@@ -383,11 +422,15 @@ def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
     latest = config.checkpoint_path / 'latest.pt'
     saved_step = state.step if latest.exists() else None
     bad_step = torch.full((), -1, device=device, dtype=torch.long)   # the first step with a non-finite loss, on the device
+    per_epoch = len(train_loader) if hasattr(train_loader, '__len__') else None   # steps per epoch, for `set_epoch`
+    set_epoch, epoch = getattr(net, 'set_epoch', None), None
     bar = tqdm(total=config.steps, initial=state.step, disable=quiet, unit='step', dynamic_ncols=True)
     seconds = state.history['seconds'][-1] if state.history['seconds'] else 0.0
     t_last, images = time.perf_counter(), 0
     try:
         while state.step < config.steps:
+            if set_epoch and per_epoch and state.step // per_epoch != epoch:   # a new epoch (or a resume): tell the model
+                epoch = state.step // per_epoch; set_epoch(epoch)
             x, y = next(state.batches)                                    # step
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             if config.channels_last: x = x.contiguous(memory_format=torch.channels_last)
