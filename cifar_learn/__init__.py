@@ -9,7 +9,7 @@ from .dataset import CIFAR10, TensorLoader, Normalize, show_batch, channel_stats
 from .model import ConvNet, BNConvNet, ResNet9, AirNet, Classifier, create_model, MODELS, summary
 from .config import TrainingConfig, ConfigError, preset, PRESETS, decoupled_sgd
 from .training import (train, evaluate, load_checkpoint, create_optimizer, make_scheduler, set_seed, EvalResult, Checkpoint,
-                       CheckpointError, Lookahead, TrainState)
+                       CheckpointError, Lookahead, TrainState, TrainingInterrupted, ResumeError, resume_checkpoint)
 from .report import (plot_curves, confusion_matrix, per_class_accuracy, plot_confusion, plot_per_class, plot_predictions,
                      most_confident_mistakes, plot_runs, save_figure, write_report, load_history)
 from .run import make_loaders, run_training
@@ -21,7 +21,7 @@ __all__ = ['download_cifar10', 'find_cifar10', 'unpickle', 'load_batch', 'load_c
            'ConvNet', 'BNConvNet', 'ResNet9', 'AirNet', 'Classifier', 'create_model', 'MODELS', 'summary',
            'TrainingConfig', 'ConfigError', 'preset', 'PRESETS', 'decoupled_sgd',
            'train', 'evaluate', 'load_checkpoint', 'create_optimizer', 'make_scheduler', 'set_seed', 'EvalResult', 'Checkpoint',
-           'CheckpointError', 'Lookahead', 'TrainState',
+           'CheckpointError', 'Lookahead', 'TrainState', 'TrainingInterrupted', 'ResumeError', 'resume_checkpoint',
            'plot_curves', 'confusion_matrix', 'per_class_accuracy', 'plot_confusion', 'plot_per_class', 'plot_predictions',
            'most_confident_mistakes', 'plot_runs', 'save_figure', 'write_report', 'load_history',
            'make_loaders', 'run_training', 'time_to_accuracy']

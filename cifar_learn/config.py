@@ -4,15 +4,18 @@
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'SCHEDULES', 'PRECISIONS', 'LOADERS', 'PADDING_MODES', 'CHOICES', 'DEVICE_PATTERN', 'PRESETS',
-           'TrainingConfig', 'ConfigError', 'field_docs', 'decoupled_sgd', 'preset']
+           'RUN_FIELDS', 'TrainingConfig', 'ConfigError', 'field_docs', 'decoupled_sgd', 'preset', 'recipe_changes']
 
 # %% ../nbs/03_config.ipynb #f4ce9a0e
 import ast, difflib, functools, io, json, linecache, math, re, tokenize
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 
+import torch
+
+from .data import atomic_write
 from .dataset import get_device
-from .model import MODELS
+from .model import MODELS, create_model
 
 # %% ../nbs/03_config.ipynb #502ac188
 OPTIMIZERS = ('adam', 'adamw', 'sgd')
@@ -92,10 +95,9 @@ class TrainingConfig:
         return asdict(self)
 
     def save(self, path) -> Path:
-        "Write the config as JSON to `path`; returns the path."
-        path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=2) + '\n')
-        return path
+        "Write the config as JSON to `path`, atomically (`atomic_write`, chapter 00); returns the path."
+        with atomic_write(path) as f: f.write((json.dumps(self.to_dict(), indent=2) + '\n').encode())
+        return Path(path)
 
     @classmethod
     def load(cls, path):
@@ -121,6 +123,12 @@ def _check(ok, name, value, allowed):
 
 def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
 def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)   # no inf, no nan
+
+def _model_error(c) -> str:
+    "Why `model_args` cannot build `model`, or None; tried on the meta device, which allocates nothing and draws no random numbers."
+    try:
+        with torch.device('meta'): create_model(c.model, **c.model_args)
+    except Exception as e: return str(e)
 
 def _validate(c:TrainingConfig):
     for name, allowed in CHOICES.items():
@@ -158,6 +166,7 @@ def _validate(c:TrainingConfig):
     _check(not (c.alternate_flip and c.loader == 'dataloader'), 'alternate_flip', c.alternate_flip,
            "needs loader='tensor' (a DataLoader's transforms do not know the epoch)")
     _check(isinstance(c.model_args, dict), 'model_args', c.model_args, 'must be a dict of keyword arguments for the model')
+    _check((why := _model_error(c)) is None, 'model_args', c.model_args, f"does not build model {c.model!r}: {why}")
 
 # %% ../nbs/03_config.ipynb #e2541df5
 def _strict_init(init):
@@ -220,3 +229,14 @@ def preset(name:str, # a key of `PRESETS`
     "The `TrainingConfig` of preset `name`, with `overrides` applied."
     if name not in PRESETS: raise ValueError(f"unknown preset {name!r}; known presets: {', '.join(sorted(PRESETS))}")
     return TrainingConfig(**{**PRESETS[name], **overrides})
+
+# %% ../nbs/03_config.ipynb #9add4903
+RUN_FIELDS = ('device', 'compile', 'channels_last', 'num_workers', 'pin_memory', 'data_dir', 'out_dir', 'checkpoint_dir',
+              'checkpoint_every', 'eval_step', 'resume')   # where and how a run executes, not what it computes
+
+def recipe_changes(saved:TrainingConfig, # the config a run was started with
+                   given:TrainingConfig, # the config it is asked to continue with
+                  ) -> dict:
+    "The fields outside `RUN_FIELDS` on which the two configs differ, as `{field: (saved, given)}`: what a resume may not change."
+    a, b = saved.to_dict(), given.to_dict()
+    return {k: (a[k], b[k]) for k in a if k not in RUN_FIELDS and a[k] != b[k]}
