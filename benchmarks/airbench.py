@@ -22,7 +22,7 @@
 It writes OUT/results.md (the tables, with date, hardware and data) and OUT/results.json. Say beside any
 figure which data it used: a dev copy is not the official test set.
 """
-import argparse, dataclasses, json, math, os, platform, statistics, subprocess, sys, tempfile, time
+import argparse, dataclasses, importlib.util, json, math, os, platform, statistics, subprocess, sys, tempfile, time
 from datetime import date
 from pathlib import Path
 
@@ -122,8 +122,8 @@ def precision_table(device, presets, zoo_batch, steps) -> list:
 def airbench_side_by_side(root, repo, seeds) -> list:
     "airbench94 (from the `airbench` package) and airbench94_muon (from a checkout) on the same data, on this GPU."
     work = Path(tempfile.mkdtemp()); (work / 'cifar10').mkdir()
-    for split, train in (('train', True), ('test', False)):   # airbench reads cifar10/{train,test}.pt from its working folder
-        ds = CIFAR10(root, train=train)
+    for split, is_train in (('train', True), ('test', False)):   # airbench reads cifar10/{train,test}.pt from its working folder
+        ds = CIFAR10(root, train=is_train)
         torch.save({'images': ds.images.permute(0, 2, 3, 1).contiguous(), 'labels': ds.labels, 'classes': ds.classes},
                    work / 'cifar10' / f'{split}.pt')
     code = ("import time, torch, airbench; accs = []\n"
@@ -194,21 +194,21 @@ def main():
 
     if a.precision_batch: report['precision'] = precision_table(device, a.presets, a.precision_batch, a.precision_steps); save()
     if device.type == 'cuda':
-        try: import airbench  # noqa: F401  (run from its package, in a subprocess)
-        except ImportError: print('airbench is not installed (pip install airbench): no side-by-side run')
-        else: report['airbench'] = airbench_side_by_side(root, a.airbench_repo, a.seeds); save()
+        if importlib.util.find_spec('airbench') is None: print('airbench is not installed (pip install airbench): no side-by-side run')
+        else: report['airbench'] = airbench_side_by_side(root, a.airbench_repo, a.seeds); save()   # run in a subprocess
 
     lines = [f"Measured {report['date']} on {hw}; data: {a.data_label} ({len(train_ds):,} training images, "
              f"{len(test_ds):,} test images).", '']
     if report['runs']:
-        lines += ['| preset | seeds | steps × batch | passes | training s (mean) | accuracy, TTA (mean ± sd) | without TTA | per seed |',
+        lines += ['| preset | seeds | steps × batch | passes | training s, per seed | accuracy, TTA (mean ± sd) | without TTA | per seed |',
                   '|---|---|---|---:|---:|---:|---:|---|']
         for name in a.presets:
             rs = [r for r in report['runs'] if r['preset'] == name]
             acc = [r['accuracy'] for r in rs]
             sd = f" ± {statistics.stdev(acc):.2%}" if len(acc) > 1 else ' (one seed)'
+            seconds = ', '.join(f"{r['train_seconds']:.0f}" for r in rs)
             lines.append(f"| {name} | {', '.join(str(r['seed']) for r in rs)} | {rs[0]['steps']} × {rs[0]['batch_size']} | "
-                         f"{rs[0]['passes']:.1f} | {statistics.mean(r['train_seconds'] for r in rs):.0f} | {statistics.mean(acc):.2%}{sd} | "
+                         f"{rs[0]['passes']:.1f} | {seconds} | {statistics.mean(acc):.2%}{sd} | "
                          f"{statistics.mean(r['accuracy_no_tta'] for r in rs):.2%} | {', '.join(f'{x:.2%}' for x in acc)} |")
         lines.append('')
     if report['overhead']:
