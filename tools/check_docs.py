@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """Check the documentation contract of the package: every exported function and class has a
-docstring, every parameter a docments comment, and a `show_doc` in the notebook it comes from.
+docstring, every parameter a docments comment, and a `show_doc` in the notebook it comes from; and
+every notebook opens with the same setup cell (hidden in index.ipynb), whose fallback URL is
+settings.ini's git_url, so that a learner on Colab or Kaggle can run any chapter from its badge; and
+what the repository needs on GitHub: a LICENSE matching settings.ini, and workflows that are valid YAML
+(docs with nbdev 2's quarto-ghp, tests on min_python and Colab's Python with a pip cache, release to PyPI).
 
     python tools/check_docs.py      # exit 1 and list what is missing
 """
-import dataclasses, importlib, inspect, json, re, sys
+import configparser, dataclasses, importlib, inspect, json, re, sys
 from pathlib import Path
 from fastcore.docments import docments
 
@@ -38,7 +42,44 @@ def problems():
                 if not d['docment']: out.append(f'{name}.{sym}: parameter {p!r} has no docments comment')
     return out
 
+def setup_problems():
+    "Notebooks whose setup cell differs from chapter 00's, or names another repository than settings.ini."
+    cells = lambda nb: [''.join(c['source']) for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code']
+    ref = next((s for s in cells(ROOT / 'nbs' / '00_data.ipynb') if s.startswith('# Setup')), None)
+    if ref is None: return ['nbs/00_data.ipynb: no setup cell (a code cell starting with "# Setup")']
+    ini = configparser.ConfigParser(); ini.read(ROOT / 'settings.ini')
+    out = [] if f"git+{ini['DEFAULT']['git_url']}.git" in ref else [f"the setup cell's fallback is not git+{ini['DEFAULT']['git_url']}.git"]
+    for nb in sorted((ROOT / 'nbs').glob('*.ipynb')):
+        want = ('#| hide\n' if nb.name == 'index.ipynb' else '') + ref
+        if want not in cells(nb): out.append(f'nbs/{nb.name}: no setup cell, or one that differs from nbs/00_data.ipynb\'s')
+    return out
+
+COLAB_PYTHON = '3.13'   # what Colab runs today
+
+def repo_problems():
+    "LICENSE and .github/workflows: present, valid YAML, and on the versions the project settled on."
+    import yaml
+    ini = configparser.ConfigParser(); ini.read(ROOT / 'settings.ini'); cfg = ini['DEFAULT']
+    out = []
+    lic = ROOT / 'LICENSE'
+    if cfg['license'] != 'apache2' or not lic.exists() or 'Apache License' not in lic.read_text()[:200]:
+        out.append(f"LICENSE is missing or is not the Apache-2.0 text that settings.ini's license={cfg['license']} says")
+    flows = {}
+    for name in ('deploy.yaml', 'test.yaml', 'release.yaml'):
+        try: flows[name] = yaml.safe_load((ROOT / '.github' / 'workflows' / name).read_text())
+        except (OSError, yaml.YAMLError) as e: out.append(f'.github/workflows/{name}: {e}')
+    text = lambda name: json.dumps(flows.get(name))
+    if not re.search(r'answerdotai/workflows/quarto-ghp@[0-9a-f]{40}', text('deploy.yaml')):
+        out.append('deploy.yaml: not answerdotai/workflows/quarto-ghp (the nbdev 2 action) pinned to a commit')
+    versions = flows.get('test.yaml', {}).get('jobs', {}).get('test', {}).get('strategy', {}).get('matrix', {}).get('python-version', [])
+    if set(versions) != {cfg['min_python'], COLAB_PYTHON}: out.append(f"test.yaml: tests Python {versions}, not {cfg['min_python']} and {COLAB_PYTHON}")
+    if '"cache": "pip"' not in text('test.yaml'): out.append('test.yaml: no pip cache')
+    if 'pypa/gh-action-pypi-publish' not in text('release.yaml') or '"id-token": "write"' not in text('release.yaml'):
+        out.append('release.yaml: no trusted publishing to PyPI (pypa/gh-action-pypi-publish with id-token: write)')
+    return out
+
 if __name__ == '__main__':
-    ps = problems()
-    print('\n'.join(ps) or 'every exported function and class has a docstring, documented parameters and a show_doc')
+    ps = problems() + setup_problems() + repo_problems()
+    print('\n'.join(ps) or 'every exported function and class has a docstring, documented parameters and a show_doc; '
+          'every notebook has the setup cell; LICENSE and workflows as settled')
     sys.exit(1 if ps else 0)

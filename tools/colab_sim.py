@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Run every chapter as a learner on a fresh Colab or Kaggle session does: top to bottom, unedited.
+
+    python tools/colab_sim.py                      # test mode (IN_TEST=1), every notebook of nbs/
+    python tools/colab_sim.py nbs/02_model.ipynb   # some of them
+    python tools/colab_sim.py --full --data DIR --write   # full size on the CIFAR-10 folder DIR; keep the outputs
+
+What it builds, in a temporary folder:
+- a fresh virtualenv holding only what those platforms have preinstalled that matters here (`--platform`:
+  torch, torchvision, numpy, matplotlib, pillow, tqdm, ipykernel, ipywidgets, nbclient and a current fastcore 2.x; no
+  nbdev, no cifar_learn);
+- a wheelhouse with this repository's freshly built wheel, the current nbdev and its dependencies;
+- a copy of nbs/ (with DIR linked as its `data/cifar-10-batches-py`, where the notebooks look at full size).
+Each notebook then runs in a Jupyter kernel of that virtualenv (nbclient, as Jupyter itself runs one), with
+pip pointed at the wheelhouse only: its setup cell must install cifar_learn and nbdev from there, and must
+leave torch, torchvision and fastcore as they were (checked after the run). Nothing in the repository
+changes unless `--write` copies the executed notebooks back to nbs/ (run `nbdev_clean` after).
+Prints one line per notebook and 'N passed, N failed'; exits 1 if any failed.
+"""
+import argparse, json, os, shutil, signal, subprocess, sys, tempfile, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PLATFORM = ['torch', 'torchvision', 'numpy', 'matplotlib', 'pillow', 'tqdm', 'ipykernel', 'ipywidgets', 'nbclient', 'fastcore>=2']
+KEPT = ['torch', 'torchvision', 'fastcore']   # what the setup cell must not change (fastcore: not downgrade)
+
+RUNNER = '''
+import sys, nbformat
+from nbclient import NotebookClient
+path = sys.argv[1]
+nb = nbformat.read(path, as_version=4)
+try: NotebookClient(nb, timeout=None, kernel_name='python3', resources={'metadata': {'path': sys.argv[2]}}).execute()
+finally: nbformat.write(nb, path)
+'''
+
+def sh(*cmd, **kw):
+    "Run `cmd` (away from the repository, whose egg-info would count as installed), failing loudly with its output."
+    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, cwd=tempfile.gettempdir(), **kw)
+    if r.returncode: sys.exit(f"{' '.join(map(str, cmd))} failed (exit {r.returncode}):\n{r.stdout[-3000:]}{r.stderr[-3000:]}")
+    return r.stdout
+
+def versions(py) -> dict:
+    "The installed versions of `KEPT` (and nbdev, cifar_learn) in the environment of the interpreter `py`."
+    code = ("import json, importlib.metadata as m\nout = {}\nfor p in %r:\n    try: out[p] = m.version(p)\n"
+            "    except m.PackageNotFoundError: out[p] = None\nprint(json.dumps(out))") % (KEPT + ['nbdev', 'cifar_learn'],)
+    return json.loads(sh(py, '-c', code))
+
+def batches_folder(data) -> Path:
+    "The `cifar-10-batches-py` folder given as itself or as its parent."
+    data = Path(data).expanduser().resolve()
+    folder = data if data.name == 'cifar-10-batches-py' else data / 'cifar-10-batches-py'
+    if not (folder / 'data_batch_1').is_file(): sys.exit(f'--data {data}: no cifar-10-batches-py folder with data_batch_1 there')
+    return folder
+
+def older(a, b) -> bool:
+    "Is version string `a` older than `b`? (numeric parts only, enough for fastcore)"
+    num = lambda v: tuple(int(''.join(ch for ch in p if ch.isdigit()) or 0) for p in v.split('+')[0].split('.'))
+    return num(a) < num(b)
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('notebooks', nargs='*', help='notebooks to run (default: every nbs/*.ipynb)')
+    p.add_argument('--full', action='store_true', help='full size: no IN_TEST (needs --data, since nothing is downloaded)')
+    p.add_argument('--data', help='a CIFAR-10 folder (cifar-10-batches-py or its parent), linked where the notebooks look')
+    p.add_argument('--write', action='store_true', help='copy the executed notebooks back into nbs/')
+    p.add_argument('--venv', help='create this virtualenv and keep it (a later run returns it to its fresh state) instead of a throwaway one')
+    p.add_argument('--platform', nargs='+', default=PLATFORM, help='what the fresh virtualenv is given before the notebooks run')
+    a = p.parse_args()
+    if a.full and not a.data: p.error('--full needs --data: the simulation has no network to download CIFAR-10')
+    data = batches_folder(a.data) if a.data else None
+    nbs = [Path(n).resolve() for n in a.notebooks] or sorted((ROOT / 'nbs').glob('*.ipynb'))
+    if missing := [str(n) for n in nbs if not n.is_file()]: p.error(f"no such notebook: {', '.join(missing)}")
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # so that `finally` removes the temporary folder
+    tmp = Path(tempfile.mkdtemp(prefix='colab-sim-'))
+    try:
+        venv = Path(a.venv) if a.venv else tmp / 'venv'
+        py = venv / 'bin' / 'python'
+        t0 = time.perf_counter()
+        platform = venv / 'colab-sim-platform.txt'   # `pip freeze` of the fresh platform, to return a reused venv to it
+        if not platform.exists():
+            if venv.exists(): sys.exit(f'--venv {venv} exists but was not made by this script: give a new folder')
+            sh(sys.executable, '-m', 'venv', venv)
+            sh(py, '-m', 'pip', 'install', '-q', '--upgrade', 'pip')
+            sh(py, '-m', 'pip', 'install', '-q', *a.platform)
+            platform.write_text(sh(py, '-m', 'pip', 'freeze', '--exclude-editable'))
+        else:                                         # undo what an earlier run's setup cells installed
+            name = lambda line: line.split('==')[0].split(' @ ')[0].strip().lower().replace('_', '-')
+            base = {name(l) for l in platform.read_text().splitlines() if l.strip()}
+            extra = [n for n in map(name, sh(py, '-m', 'pip', 'freeze').splitlines()) if n and n not in base]
+            if extra: sh(py, '-m', 'pip', 'uninstall', '-q', '-y', *extra)
+            sh(py, '-m', 'pip', 'install', '-q', '-r', platform)
+        before = versions(py)
+        if before['nbdev'] or before['cifar_learn']: sys.exit(f'the platform already holds nbdev or cifar_learn: {before}')
+        wheels = tmp / 'wheelhouse'
+        sh(sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps', '-w', wheels, ROOT)
+        sh(py, '-m', 'pip', 'download', '-q', '-d', wheels, 'nbdev')
+        print(f'platform {before}; wheelhouse of {len(list(wheels.iterdir()))} files; {time.perf_counter() - t0:.0f} s', flush=True)
+
+        work = tmp / 'nbs'
+        shutil.copytree(ROOT / 'nbs', work, ignore=shutil.ignore_patterns('data', 'runs', '_proc', '.ipynb_checkpoints'))
+        if data: (work / 'data').mkdir(); (work / 'data' / 'cifar-10-batches-py').symlink_to(data)
+        env = {k: v for k, v in os.environ.items() if k not in ('VIRTUAL_ENV', 'PYTHONPATH', 'IN_TEST') and not k.startswith('PIP_')}
+        env.update(PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}", PIP_NO_INDEX='1', PIP_FIND_LINKS=str(wheels),
+                   PIP_DISABLE_PIP_VERSION_CHECK='1', **({} if a.full else {'IN_TEST': '1'}))
+        (tmp / 'runner.py').write_text(RUNNER)
+        failed = []
+        for nb in nbs:
+            copy = work / nb.name
+            if nb.parent != ROOT / 'nbs': shutil.copy(nb, copy)   # a notebook from elsewhere runs beside the chapters
+            t = time.perf_counter()
+            r = subprocess.run([py, tmp / 'runner.py', copy, work], cwd=work, env=env, capture_output=True, text=True)
+            ok = r.returncode == 0
+            print(f"{'ok  ' if ok else 'FAIL'} {nb.name} in {time.perf_counter() - t:.0f} s", flush=True)
+            if not ok: failed.append(nb.name); print((r.stderr or r.stdout)[-4000:], flush=True)
+            if a.write and ok and nb.parent == ROOT / 'nbs': shutil.copy(copy, ROOT / 'nbs' / nb.name)
+
+        after = versions(py)
+        for k in ('torch', 'torchvision'):
+            if after[k] != before[k]: failed.append(f'{k} changed: {before[k]} -> {after[k]}')
+        if before['fastcore'] and older(after['fastcore'], before['fastcore']):
+            failed.append(f"fastcore downgraded: {before['fastcore']} -> {after['fastcore']}")
+        if not after['cifar_learn'] or not after['nbdev']: failed.append(f'the setup cells did not install cifar_learn and nbdev: {after}')
+        print(f'after the run: {after}')
+        for f in failed[len([n for n in failed if n.endswith('.ipynb')]):]: print('FAIL', f)
+        print(f'{len(nbs) - sum(n.endswith(".ipynb") for n in failed)} passed, {len(failed)} failed')
+        return 1 if failed else 0
+    finally: shutil.rmtree(tmp, ignore_errors=True)
+
+if __name__ == '__main__': sys.exit(main())
