@@ -42,13 +42,18 @@ def problems():
                 if not d['docment']: out.append(f'{name}.{sym}: parameter {p!r} has no docments comment')
     return out
 
+def settings():
+    "settings.ini's [DEFAULT] section."
+    ini = configparser.ConfigParser(); ini.read(ROOT / 'settings.ini')
+    return ini['DEFAULT']
+
 def setup_problems():
     "Notebooks whose setup cell differs from chapter 00's, or names another repository than settings.ini."
     cells = lambda nb: [''.join(c['source']) for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code']
     ref = next((s for s in cells(ROOT / 'nbs' / '00_data.ipynb') if s.startswith('# Setup')), None)
     if ref is None: return ['nbs/00_data.ipynb: no setup cell (a code cell starting with "# Setup")']
-    ini = configparser.ConfigParser(); ini.read(ROOT / 'settings.ini')
-    out = [] if f"git+{ini['DEFAULT']['git_url']}.git" in ref else [f"the setup cell's fallback is not git+{ini['DEFAULT']['git_url']}.git"]
+    url = f"git+{settings()['git_url']}.git"
+    out = [] if url in ref else [f"the setup cell's fallback is not {url}"]
     for nb in sorted((ROOT / 'nbs').glob('*.ipynb')):
         want = ('#| hide\n' if nb.name == 'index.ipynb' else '') + ref
         if want not in cells(nb): out.append(f'nbs/{nb.name}: no setup cell, or one that differs from nbs/00_data.ipynb\'s')
@@ -59,7 +64,7 @@ COLAB_PYTHON = '3.13'   # what Colab runs today
 def repo_problems():
     "LICENSE and .github/workflows: present, valid YAML, and on the versions the project settled on."
     import yaml
-    ini = configparser.ConfigParser(); ini.read(ROOT / 'settings.ini'); cfg = ini['DEFAULT']
+    cfg = settings()
     out = []
     lic = ROOT / 'LICENSE'
     if cfg['license'] != 'apache2' or not lic.exists() or 'Apache License' not in lic.read_text()[:200]:

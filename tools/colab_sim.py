@@ -104,7 +104,7 @@ def main():
         env.update(PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}", PIP_NO_INDEX='1', PIP_FIND_LINKS=str(wheels),
                    PIP_DISABLE_PIP_VERSION_CHECK='1', **({} if a.full else {'IN_TEST': '1'}))
         (tmp / 'runner.py').write_text(RUNNER)
-        failed = []
+        failed, problems = [], []   # notebooks that failed; what else went wrong with the environment
         for nb in nbs:
             copy = work / nb.name
             if nb.parent != ROOT / 'nbs': shutil.copy(nb, copy)   # a notebook from elsewhere runs beside the chapters
@@ -117,14 +117,14 @@ def main():
 
         after = versions(py)
         for k in ('torch', 'torchvision'):
-            if after[k] != before[k]: failed.append(f'{k} changed: {before[k]} -> {after[k]}')
+            if after[k] != before[k]: problems.append(f'{k} changed: {before[k]} -> {after[k]}')
         if before['fastcore'] and older(after['fastcore'], before['fastcore']):
-            failed.append(f"fastcore downgraded: {before['fastcore']} -> {after['fastcore']}")
-        if not after['cifar_learn'] or not after['nbdev']: failed.append(f'the setup cells did not install cifar_learn and nbdev: {after}')
+            problems.append(f"fastcore downgraded: {before['fastcore']} -> {after['fastcore']}")
+        if not after['cifar_learn'] or not after['nbdev']: problems.append(f'the setup cells did not install cifar_learn and nbdev: {after}')
         print(f'after the run: {after}')
-        for f in failed[len([n for n in failed if n.endswith('.ipynb')]):]: print('FAIL', f)
-        print(f'{len(nbs) - sum(n.endswith(".ipynb") for n in failed)} passed, {len(failed)} failed')
-        return 1 if failed else 0
+        for f in problems: print('FAIL', f)
+        print(f'{len(nbs) - len(failed)} passed, {len(failed) + len(problems)} failed')
+        return 1 if failed or problems else 0
     finally: shutil.rmtree(tmp, ignore_errors=True)
 
 if __name__ == '__main__': sys.exit(main())
