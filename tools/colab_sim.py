@@ -25,12 +25,25 @@ PLATFORM = ['torch', 'torchvision', 'numpy', 'matplotlib', 'pillow', 'tqdm', 'ip
 KEPT = ['torch', 'torchvision', 'fastcore']   # what the setup cell must not change (fastcore: not downgrade)
 
 RUNNER = '''
-import sys, nbformat
+import html, sys, nbformat
 from nbclient import NotebookClient
 path = sys.argv[1]
 nb = nbformat.read(path, as_version=4)
 try: NotebookClient(nb, timeout=None, kernel_name='python3', resources={'metadata': {'path': sys.argv[2]}}).execute()
-finally: nbformat.write(nb, path)
+finally:
+    # A saved progress widget shows only its first text ("0/2000"); its final state lives in the notebook's widget
+    # metadata, which nbdev_clean drops. Write that final state (tqdm's own left|bar|right text) as the output.
+    state = nb.metadata.get('widgets', {}).get('application/vnd.jupyter.widget-state+json', {}).get('state', {})
+    def text(ref): return html.unescape(state.get(ref[len('IPY_MODEL_'):], {}).get('state', {}).get('value', '')).replace('\u2007', ' ')
+    for c in nb.cells:
+        for o in c.get('outputs', []):
+            view = o.get('data', {}).get('application/vnd.jupyter.widget-view+json')
+            kids = state.get(view['model_id'], {}).get('state', {}).get('children', []) if view else []
+            if len(kids) != 3: continue
+            bar = state.get(kids[1][len('IPY_MODEL_'):], {}).get('state', {})
+            filled = round(10 * bar.get('value', 0) / bar['max']) if bar.get('max') else 0
+            o['data'] = {'text/plain': f"{text(kids[0])}|{'█' * filled}{' ' * (10 - filled)}| {text(kids[2])}"}
+    nbformat.write(nb, path)
 '''
 
 def sh(*cmd, **kw):
