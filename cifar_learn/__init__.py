@@ -5,7 +5,7 @@ __version__ = "0.0.1"
 # list `from cifar_learn import *` gives: these names, and no submodule. The test helpers of
 # appendix A stay in `cifar_learn.fakedata`.
 from .data import download_cifar10, find_cifar10, unpickle, load_batch, load_classes, load_split, Split, show_images
-from .dataset import CIFAR10, TensorLoader, Normalize, show_batch, channel_stats, get_device, images_per_second, CIFAR10_MEAN, CIFAR10_STD
+from .dataset import CIFAR10, TensorLoader, share_of_batch, Normalize, show_batch, channel_stats, get_device, images_per_second, CIFAR10_MEAN, CIFAR10_STD
 from .model import ConvNet, BNConvNet, ResNet9, AirNet, Classifier, create_model, MODELS, summary
 from .config import TrainingConfig, ConfigError, preset, PRESETS, decoupled_sgd
 from .training import (train, evaluate, load_checkpoint, create_optimizer, make_scheduler, set_seed, EvalResult, Checkpoint,
@@ -14,9 +14,10 @@ from .report import (plot_curves, confusion_matrix, per_class_accuracy, plot_con
                      most_confident_mistakes, plot_runs, save_figure, write_report, load_history)
 from .run import make_loaders, run_training
 from .recipe import time_to_accuracy
+from .distributed import world, init_distributed
 
 __all__ = ['download_cifar10', 'find_cifar10', 'unpickle', 'load_batch', 'load_classes', 'load_split', 'Split', 'show_images',
-           'CIFAR10', 'TensorLoader', 'Normalize', 'show_batch', 'channel_stats', 'get_device', 'images_per_second',
+           'CIFAR10', 'TensorLoader', 'share_of_batch', 'Normalize', 'show_batch', 'channel_stats', 'get_device', 'images_per_second',
            'CIFAR10_MEAN', 'CIFAR10_STD',
            'ConvNet', 'BNConvNet', 'ResNet9', 'AirNet', 'Classifier', 'create_model', 'MODELS', 'summary',
            'TrainingConfig', 'ConfigError', 'preset', 'PRESETS', 'decoupled_sgd',
@@ -24,4 +25,4 @@ __all__ = ['download_cifar10', 'find_cifar10', 'unpickle', 'load_batch', 'load_c
            'CheckpointError', 'Lookahead', 'TrainState', 'TrainingInterrupted', 'ResumeError', 'resume_checkpoint',
            'plot_curves', 'confusion_matrix', 'per_class_accuracy', 'plot_confusion', 'plot_per_class', 'plot_predictions',
            'most_confident_mistakes', 'plot_runs', 'save_figure', 'write_report', 'load_history',
-           'make_loaders', 'run_training', 'time_to_accuracy']
+           'make_loaders', 'run_training', 'time_to_accuracy', 'world', 'init_distributed']

@@ -7,7 +7,7 @@ __all__ = ['OPTIMIZERS', 'SCHEDULES', 'PRECISIONS', 'LOADERS', 'PADDING_MODES', 
            'RUN_FIELDS', 'TrainingConfig', 'ConfigError', 'field_docs', 'decoupled_sgd', 'preset', 'recipe_changes']
 
 # %% ../nbs/03_config.ipynb #f4ce9a0e
-import ast, difflib, functools, io, json, linecache, math, re, tokenize
+import ast, difflib, functools, io, json, linecache, math, os, re, tokenize
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 
@@ -69,6 +69,8 @@ class TrainingConfig:
     precision: str = 'auto'           # 'auto' (CUDA: bf16 from compute capability 8.0, else fp16; CPU: the faster of fp32 and bf16, measured), 'fp32', 'bf16', 'fp16'
     channels_last: bool = True        # NHWC memory layout: faster convolutions on GPUs and on CPUs (oneDNN)
     compile: bool = False             # torch.compile the model
+    sync_batchnorm: bool = False      # under torchrun, BatchNorm statistics of the whole global batch (SyncBatchNorm, CUDA only)
+    dist_timeout: float = 600.0       # under torchrun, seconds a process waits for the others before the run fails
     # files
     data_dir: str = 'data'            # where CIFAR-10 is downloaded
     out_dir: str = 'runs/run'         # outputs of the run: config, history, metrics, plots
@@ -87,8 +89,11 @@ class TrainingConfig:
         return Path(self.checkpoint_dir) if self.checkpoint_dir else Path(self.out_dir) / 'checkpoints'
 
     def resolved_device(self):
-        "The `torch.device` this config trains on (`device='auto'`: CUDA, then MPS, then CPU)."
-        return get_device(self.device)
+        "The `torch.device` this config trains on (`device='auto'`: CUDA, then MPS, then CPU; under torchrun each process its own GPU)."
+        d = get_device(self.device)
+        if d.type == 'cuda' and d.index is None and int(os.environ.get('WORLD_SIZE', 1)) > 1:   # torchrun: GPU LOCAL_RANK
+            d = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
+        return d
 
     def to_dict(self) -> dict:
         "A JSON-ready dict of all fields."
@@ -155,9 +160,10 @@ def _validate(c:TrainingConfig):
     _check(_is_int(c.checkpoint_every) and c.checkpoint_every >= 1, 'checkpoint_every', c.checkpoint_every, 'must be an integer >= 1')
     _check(_is_int(c.seed) and 0 <= c.seed < 2**63, 'seed', c.seed, 'must be an integer from 0 to 2**63 - 1')
     _check(_is_int(c.val_size) and c.val_size >= 0, 'val_size', c.val_size, 'must be an integer >= 0 (0: no validation split)')
+    _check(_is_num(c.dist_timeout) and c.dist_timeout > 0, 'dist_timeout', c.dist_timeout, 'must be a number of seconds > 0')
     _check(_is_int(c.translate) and 0 <= c.translate <= 8, 'translate', c.translate, 'must be an integer from 0 to 8 (pixels)')
     for name in ('nesterov', 'shuffle', 'augment', 'alternate_flip', 'drop_last', 'lookahead', 'pin_memory', 'channels_last',
-                 'compile', 'resume'):
+                 'compile', 'sync_batchnorm', 'resume'):
         _check(isinstance(getattr(c, name), bool), name, getattr(c, name), 'must be true or false')
     for name in ('data_dir', 'out_dir'):
         _check(isinstance(getattr(c, name), str) and getattr(c, name) != '', name, getattr(c, name), 'must be a non-empty path')
@@ -232,7 +238,7 @@ def preset(name:str, # a key of `PRESETS`
 
 # %% ../nbs/03_config.ipynb #9add4903
 RUN_FIELDS = ('device', 'compile', 'channels_last', 'num_workers', 'pin_memory', 'data_dir', 'out_dir', 'checkpoint_dir',
-              'checkpoint_every', 'eval_step', 'resume')   # where and how a run executes, not what it computes
+              'checkpoint_every', 'eval_step', 'dist_timeout', 'resume')   # where and how a run executes, not what it computes
 
 def recipe_changes(saved:TrainingConfig, # the config a run was started with
                    given:TrainingConfig, # the config it is asked to continue with

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['CIFAR10_MEAN', 'CIFAR10_STD', 'CIFAR10', 'show_batch', 'channel_stats', 'Normalize', 'images_per_second',
-           'get_device', 'TensorLoader', 'split_indices']
+           'get_device', 'share_of_batch', 'TensorLoader', 'split_indices']
 
 # %% ../nbs/01_dataset.ipynb #e79f7ba1
 import math, time
@@ -160,6 +160,16 @@ def _as_arrays(dataset):
     if len(labels) != len(images): raise ValueError(f"{len(images)} images but {len(labels)} labels")
     return images, labels.long()
 
+# %% ../nbs/01_dataset.ipynb #a33b1709
+def share_of_batch(batch_size:int, # the global batch: images per optimizer step, over all processes
+                   world_size:int, # processes sharing it (torchrun)
+                  ) -> int:
+    "Images per process in each batch; refuses a batch size that does not divide, since every process must see as many images."
+    if batch_size % world_size:
+        raise ValueError(f"batch_size {batch_size} does not divide among {world_size} processes; batch_size is the global batch, "
+                         f"shared by all of them: use a multiple of {world_size}")
+    return batch_size // world_size
+
 # %% ../nbs/01_dataset.ipynb #0f614532
 class TensorLoader:
     "Yields shuffled, optionally augmented (flip + translate) float batches `(x, y)` from a split held as one uint8 tensor on `device`."
@@ -173,16 +183,22 @@ class TensorLoader:
                  pad:int=4, # largest translation, in pixels
                  padding_mode:str='constant', # what fills the border a translation opens: 'constant' (zeros) or 'reflect'
                  alternate_flip:bool=False, # mirror each image in every other epoch (airbench) instead of at random
+                 rank:int=0, # this process's place among `world_size` (chapter 08): it yields its contiguous share of each batch
+                 world_size:int=1, # processes sharing each batch of `batch_size` images (`torchrun --nproc_per_node`)
                 ):
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         if isinstance(pad, bool) or not isinstance(pad, int) or pad < 0: raise ValueError(f"pad must be an integer >= 0, got {pad!r}")
+        if isinstance(world_size, bool) or not isinstance(world_size, int) or world_size < 1 or not 0 <= rank < world_size:
+            raise ValueError(f"rank={rank!r}, world_size={world_size!r}: need 0 <= rank < world_size")
+        share_of_batch(batch_size, world_size)
         if padding_mode not in ('constant', 'reflect'):
             raise ValueError(f"padding_mode must be 'constant' or 'reflect', got {padding_mode!r}")
         images, labels = _as_arrays(dataset)
         self.device = get_device(device)
         self.batch_size, self.shuffle, self.augment, self.drop_last, self.pad = batch_size, shuffle, augment, drop_last, pad
         self.padding_mode, self.alternate_flip, self.epoch = padding_mode, alternate_flip, 0   # epochs begun
+        self.rank, self.world_size = rank, world_size
         self.labels, self.shape = labels.to(self.device), tuple(images.shape[1:])
         if augment:  # padded images, then their mirror images; `_windows[k]` is the row of W bytes starting at byte k
             padded = F.pad(images.to(self.device), (pad,) * 4, mode=padding_mode)
@@ -196,8 +212,9 @@ class TensorLoader:
         self.dataset = dataset
 
     def __len__(self):
-        n = len(self.labels)
-        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+        "Batches per epoch: the same on every rank (a last batch too short to give each rank an image is dropped)."
+        n, bs = len(self.labels), self.batch_size
+        return n // bs if self.drop_last or n % bs < self.world_size else math.ceil(n / bs)
 
     def _draws(self, n, epoch):
         "Everything random about epoch `epoch`, drawn at once: the order, the flips (by position in the order), the shifts."
@@ -228,7 +245,9 @@ class TensorLoader:
         order, flip, shift = self._draws(n, epoch)
         start, self._skip = self._skip, 0
         for k in range(start, len(self)):
-            sl = slice(k * bs, min((k + 1) * bs, n))
+            m = min(bs, n - k * bs)   # images in batch k; this rank's share starts after those of lower ranks
+            lo = k * bs + self.rank * (m // self.world_size) + min(self.rank, m % self.world_size)
+            sl = slice(lo, lo + m // self.world_size + (self.rank < m % self.world_size))
             idx = order[sl]
             x = self._augmented(idx, flip[sl], shift[sl]) if self.augment else self.images.index_select(0, idx)
             self._done = k + 1
@@ -248,7 +267,8 @@ class TensorLoader:
 
     def __repr__(self):
         return (f"TensorLoader({len(self.labels):,} images, batch_size={self.batch_size}, shuffle={self.shuffle}, "
-                f"augment={self.augment}, alternate_flip={self.alternate_flip}, device='{self.device}', drop_last={self.drop_last}, seed={self.seed})")
+                f"augment={self.augment}, alternate_flip={self.alternate_flip}, device='{self.device}', drop_last={self.drop_last}, seed={self.seed}"
+                + (f", rank={self.rank}, world_size={self.world_size})" if self.world_size > 1 else ")"))
 
 # %% ../nbs/01_dataset.ipynb #46b60db5
 def split_indices(n:int, # images in the training split

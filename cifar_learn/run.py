@@ -7,21 +7,23 @@ __all__ = ['RUN_FILES', 'make_loaders', 'run_training', 'build_parser', 'base_co
 
 # %% ../nbs/06_run.ipynb #f7d504d5
 import argparse, copy, json, re, signal, sys, threading
+from contextlib import nullcontext
 from dataclasses import fields
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import torch
-from torch.utils.data import DataLoader, Subset
+from torch.utils.data import DataLoader, DistributedSampler, Subset
 from torchvision.transforms import v2
 
 from .config import CHOICES, DEVICE_PATTERN, ConfigError, PRESETS, TrainingConfig, field_docs, preset
 from .data import (CIFAR10_MD5, CIFAR10_URL, FolderInUseError, atomic_write, download_cifar10, find_cifar10,
                               folder_lock, remove_temporaries)
-from .dataset import CIFAR10, TensorLoader, split_indices
+from .dataset import CIFAR10, TensorLoader, share_of_batch, split_indices
+from .distributed import barrier, init_distributed, world
 from .model import create_model
 from .report import write_report
-from .training import ResumeError, TrainingInterrupted, create_optimizer, evaluate, resume_checkpoint, set_seed, train
+from .training import _check_sync_batchnorm, ResumeError, TrainingInterrupted, create_optimizer, evaluate, resume_checkpoint, set_seed, train
 
 # %% ../nbs/06_run.ipynb #793ac2c1
 def make_loaders(config:TrainingConfig, # `loader`, `batch_size`, `val_size`, `augment`, `translate`, `device`, `seed`...
@@ -30,12 +32,13 @@ def make_loaders(config:TrainingConfig, # `loader`, `batch_size`, `val_size`, `a
                 ) -> tuple:
     "Loaders `(train, validation, test)` for `config`: the validation images (`split_indices`) held out of training; validation is None when `val_size=0`."
     device, eval_bs = config.resolved_device(), max(config.batch_size, 500)
+    rank, size = world()   # under torchrun each process trains on its share of every batch (chapter 08)
     tr_idx, val_idx = split_indices(len(train_ds), config.val_size, config.seed)
     if config.loader == 'tensor':
         part = lambda idx: (train_ds.images[idx], train_ds.labels[idx]) if config.val_size else train_ds
         return (TensorLoader(part(tr_idx), config.batch_size, shuffle=config.shuffle, augment=config.augment, device=device,
                              drop_last=config.drop_last, seed=config.seed, pad=config.translate, padding_mode=config.padding_mode,
-                             alternate_flip=config.alternate_flip),
+                             alternate_flip=config.alternate_flip, rank=rank, world_size=size),
                 TensorLoader(part(val_idx), eval_bs, shuffle=False, device=device) if config.val_size else None,
                 TensorLoader(test_ds, eval_bs, shuffle=False, device=device))
     augmented = copy.copy(train_ds)   # the same augmentation, one image at a time, on a copy that shares the images
@@ -46,7 +49,12 @@ def make_loaders(config:TrainingConfig, # `loader`, `batch_size`, `val_size`, `a
     part = lambda ds, idx: Subset(ds, idx) if config.val_size else ds
     kw = dict(num_workers=config.num_workers, pin_memory=config.pin_memory and device.type == 'cuda')
     g = torch.Generator().manual_seed(config.seed)   # the loader's own generator: its order is resumable (chapter 04)
-    return (DataLoader(part(augmented, tr_idx), config.batch_size, shuffle=config.shuffle, generator=g, drop_last=config.drop_last, **kw),
+    train = part(augmented, tr_idx)
+    if size > 1:   # DistributedSampler: this process's share of each epoch's order; batches of batch_size / size
+        sampler = DistributedSampler(train, size, rank, shuffle=config.shuffle, seed=config.seed, drop_last=config.drop_last)
+        train_dl = DataLoader(train, share_of_batch(config.batch_size, size), sampler=sampler, generator=g, drop_last=config.drop_last, **kw)
+    else: train_dl = DataLoader(train, config.batch_size, shuffle=config.shuffle, generator=g, drop_last=config.drop_last, **kw)
+    return (train_dl,
             DataLoader(part(train_ds, val_idx), eval_bs, shuffle=False, **kw) if config.val_size else None,
             DataLoader(test_ds, eval_bs, shuffle=False, **kw))
 
@@ -64,7 +72,7 @@ def _keep_split(out:Path, cfg:TrainingConfig, n:int) -> tuple:
     if cfg.resume and saved.exists() and json.loads(saved.read_text()) != now:
         raise ResumeError(f"{saved}: the validation split of this run differs from the one seed {cfg.seed} gives for these "
                          f"{n:,} training images; resuming would train on validation images. Resume with the run's data and seed.")
-    _write_json(saved, now, indent=None)
+    if world()[0] == 0: _write_json(saved, now, indent=None)   # under torchrun rank 0 writes
     return tr_idx, val_idx
 
 # %% ../nbs/06_run.ipynb #2ade5e75
@@ -74,14 +82,19 @@ def run_training(cfg:TrainingConfig, # the run's settings
                  url:str=CIFAR10_URL, # where to download from when `data` is None (a mirror works too)
                  md5:str=CIFAR10_MD5, # the md5 of the archive at `url`
                 ) -> dict:
-    "Everything `cifar_learn_train` does: get the data, build model, optimizer and loaders, train, write the run's files to `cfg.out_dir`."
+    "Everything `cifar_learn_train` does: get the data, build model, optimizer and loaders, train, write the run's files to `cfg.out_dir`. Under torchrun: the metrics on rank 0, None on the others."
+    rank, size = init_distributed(cfg.resolved_device(), cfg.dist_timeout)   # torchrun: join the other processes (chapter 08)
     out = Path(cfg.out_dir)
-    with folder_lock(out):                                    # one run per folder, for the whole run
-        remove_temporaries(out, RUN_FILES)                    # what a killed run left half-written
+    with folder_lock(out) if rank == 0 else nullcontext():   # one run per folder, for the whole run; rank 0 writes
+        if rank == 0: remove_temporaries(out, RUN_FILES)      # what a killed run left half-written
         if not cfg.resume and (out / 'config.json').exists():
             raise FileExistsError(f"{out} already holds a run (config.json); nothing was overwritten. Use --resume, or another --out")
         resume_checkpoint(cfg)                                # a resume with other settings is refused here, before any write
-        root = find_cifar10(data) if data is not None else download_cifar10(cfg.data_dir, url=url, md5=md5, quiet=quiet)
+        _check_sync_batchnorm(cfg, size)
+        get = lambda: find_cifar10(data) if data is not None else download_cifar10(cfg.data_dir, url=url, md5=md5, quiet=quiet)
+        root = get() if rank == 0 else None
+        barrier()                                             # every process has checked; rank 0 has the data
+        root = root or get()
         train_ds, test_ds = CIFAR10(root), CIFAR10(root, train=False)
         tr_idx, _ = _keep_split(out, cfg, len(train_ds))
         set_seed(cfg.seed)
@@ -90,14 +103,16 @@ def run_training(cfg:TrainingConfig, # the run's settings
         train_dl, val_dl, test_dl = make_loaders(cfg, train_ds, test_ds)
         if len(train_dl) == 0:
             raise ValueError(f"--batch-size {cfg.batch_size} with --drop-last leaves no batch: the training split has {len(tr_idx):,} images")
-        cfg.save(out / 'config.json')                         # every check passed: the folder now holds this run
+        if rank == 0: cfg.save(out / 'config.json')           # every check passed: the folder now holds this run
         history = train(net, train_dl, val_dl or test_dl, create_optimizer(net, cfg), cfg, quiet=quiet)
+        if rank: return None                                  # the test evaluation and the report are rank 0's
         _write_json(out / 'history.json', history)
         r = evaluate(net, test_dl, tta=cfg.tta, precision=cfg.precision)   # the test split, once, at the end
         metrics = write_report(net, r, test_ds.images, history, out, test_ds.classes)   # chapter 05: the plots
         extra = {'steps': cfg.steps, 'eval_split': history['eval_split'], 'last_eval_accuracy': history['eval_accuracies'][-1]}
         _write_json(out / 'metrics.json', {**metrics, **extra})
     return metrics
+
 
 # %% ../nbs/06_run.ipynb #d5ae8c9b
 class _Parser(argparse.ArgumentParser):
@@ -107,8 +122,9 @@ class _Parser(argparse.ArgumentParser):
 def _flag(name:str) -> str: return '--' + name.replace('_', '-')
 
 def _fail(status:int, message):
-    "Print `message` on stderr as one line, `cifar_learn_train: error: ...`, and exit with `status`."
-    print(f"cifar_learn_train: error: {' '.join(str(message).split())}", file=sys.stderr)
+    "Print `message` on stderr as one line, `cifar_learn_train: error: ...` (naming the process under torchrun), and exit with `status`."
+    rank, size = world()
+    print(f"cifar_learn_train: error: {f'[rank {rank} of {size}] ' if size > 1 else ''}{' '.join(str(message).split())}", file=sys.stderr)
     sys.exit(status)
 
 def _device(s:str) -> str:
@@ -218,4 +234,6 @@ def main(argv=None): # the command-line arguments (default: `sys.argv[1:]`)
         _fail(1, f"{type(e).__name__}: {e} (--debug shows the traceback)")
     finally:
         if old_term is not None: signal.signal(signal.SIGTERM, old_term)
+        if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()   # torchrun: leave the group cleanly
+    if m is None: return                                               # torchrun: rank 0 reports
     print(f"test accuracy {m['accuracy']:.4f}, loss {m['loss']:.4f} after {cfg.steps} steps; wrote {cfg.out_dir}")

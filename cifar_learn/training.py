@@ -10,6 +10,7 @@ __all__ = ['CHECKPOINT_FORMAT', 'CHECKPOINT_FILES', 'HISTORY_KEYS', 'set_seed', 
 
 # %% ../nbs/04_training.ipynb #72b54a34
 import functools, math, os, random, shutil, signal, sys, threading, time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from tqdm.auto import tqdm
 
 from .config import TrainingConfig, recipe_changes
 from .data import atomic_write, folder_lock, remove_temporaries
+from .distributed import all_reduce_, broadcast, init_distributed, world
 from .model import MODELS, Classifier, create_model
 
 # %% ../nbs/04_training.ipynb #6b58dbfe
@@ -203,7 +205,7 @@ def atomic_save(obj, # anything `torch.save` takes
 class Batches:
     "An endless, resumable stream of batches from `loader`: one iterator per epoch, its position in `state_dict`."
     def __init__(self, loader): # anything that yields batches, once per `iter()`
-        self.loader, self.it, self.epoch_rng, self.done = loader, None, None, 0
+        self.loader, self.it, self.epoch_rng, self.done, self.epochs = loader, None, None, 0, 0   # epochs: begun
         # a loader that keeps its own position (`TensorLoader`) is asked for it; any other is replayed
         self.loader_keeps_position = all(callable(getattr(loader, m, None)) for m in ('state_dict', 'load_state_dict'))
 
@@ -213,7 +215,9 @@ class Batches:
         if not self.loader_keeps_position:
             g = self._generator()
             self.epoch_rng = (g.get_state() if g is not None else torch.get_rng_state()).clone()
-        self.it, self.done = iter(self.loader), 0
+        if callable(set_epoch := getattr(getattr(self.loader, 'sampler', None), 'set_epoch', None)):
+            set_epoch(self.epochs)   # a DistributedSampler shuffles by seed and epoch (chapter 08)
+        self.it, self.done, self.epochs = iter(self.loader), 0, self.epochs + 1
 
     def __next__(self):
         if self.it is None: self._new_epoch()
@@ -230,7 +234,7 @@ class Batches:
     def state_dict(self) -> dict:
         "The loader's own `state_dict`, or else the random state at the start of this epoch and the batches drawn from it."
         if self.loader_keeps_position: return {'loader': self.loader.state_dict()}
-        return {'epoch_rng': self.epoch_rng, 'batches_done': self.done}
+        return {'epoch_rng': self.epoch_rng, 'batches_done': self.done, 'epochs': self.epochs}
 
     def load_state_dict(self, state:dict):
         "Return to the saved position: hand the loader its state, or replay the epoch's draws and skip the batches drawn."
@@ -239,6 +243,7 @@ class Batches:
             return
         if state['epoch_rng'] is None: return
         g = self._generator()
+        self.epochs = state.get('epochs', 1) - 1   # `_new_epoch` begins the saved epoch again
         saved_global = torch.get_rng_state()
         (g.set_state if g is not None else torch.set_rng_state)(state['epoch_rng'])
         self._new_epoch()
@@ -272,7 +277,7 @@ class TrainState:
                 'optimizer': self.optimizer.state_dict(), 'scheduler': self.scheduler.state_dict(),
                 'scaler': self.scaler.state_dict(), 'history': self.history, 'best_accuracy': self.best_accuracy,
                 'rng': rng_state(), 'loader': self.batches.state_dict(), 'meters': self.meters.detach().cpu().clone(),
-                'lookahead': self.lookahead.slow if self.lookahead else None}
+                'lookahead': self.lookahead.slow if self.lookahead else None, 'world_size': world()[1]}
 
     def load_state_dict(self, state:dict): # as returned by `state_dict`
         "Restore every state; the global random states last, since replaying a loader's epoch draws from them."
@@ -280,6 +285,7 @@ class TrainState:
         self.scheduler.load_state_dict(state['scheduler']); self.scaler.load_state_dict(state['scaler'])
         self.step, self.best_accuracy, self.history = state['step'], state['best_accuracy'], state['history']
         self.batches.load_state_dict(state['loader']); self.meters.copy_(state['meters'])
+        if world()[0]: self.meters.zero_()   # under torchrun rank 0 holds the sums since the last evaluation (chapter 08)
         if self.lookahead and state['lookahead'] is not None:
             self.lookahead.slow = {k: v.to(self.meters.device) for k, v in state['lookahead'].items()}
         set_rng_state(state['rng'])
@@ -352,6 +358,9 @@ def resume_checkpoint(config:TrainingConfig, # the run's settings: `checkpoint_p
         listed = '; '.join(f"{k} {new!r} (saved {old!r})" for k, (old, new) in changed.items())
         raise ResumeError(f"cannot resume {ck.path} with other settings, since a resume continues the saved run: {listed}. "
                          "Resume without changing them, or start a new run in another out_dir")
+    if (saved := ck.state.get('world_size', 1)) != (size := world()[1]):   # each process's share of a batch would change
+        raise ResumeError(f"cannot resume {ck.path} with {size} process{'es' if size > 1 else ''}: it was saved by a run of {saved} "
+                          f"(torchrun --nproc_per_node {saved}); resume with {saved}, or start a new run in another out_dir")
     return ck
 
 def _resume_or_refuse(state:TrainState, quiet:bool):
@@ -394,14 +403,16 @@ def _train_step(model, state:TrainState, x, y):
 
 # %% ../nbs/04_training.ipynb #a92c6e38
 def _record_evaluation(state:TrainState, eval_loader, train_loss:float, train_acc:float, seconds:float) -> EvalResult:
-    "Evaluate, append a row to the history, restart the meters; save `best.pt` on a new best *validation* accuracy."
-    r = evaluate(state.net, eval_loader, precision=state.config.precision)
-    row = (state.step, train_loss, r.loss, train_acc, r.accuracy, state.scheduler.get_last_lr()[0], round(seconds, 3))
+    "Evaluate, append a row to the history, restart the meters; save `best.pt` on a new best *validation* accuracy (rank 0 under torchrun)."
+    main = world()[0] == 0    # under torchrun rank 0 evaluates and writes; the others wait for its row (chapter 08)
+    r = evaluate(state.net, eval_loader, precision=state.config.precision) if main else None
+    row = broadcast((state.step, train_loss, r.loss, train_acc, r.accuracy, state.scheduler.get_last_lr()[0], round(seconds, 3))
+                    if main else None)
     for k, v in zip(HISTORY_KEYS, row): state.history[k].append(v)
     state.meters.zero_()
-    if state.config.val_size and r.accuracy > state.best_accuracy:   # never a choice made on the test split
-        state.best_accuracy = r.accuracy
-        state.save(state.config.checkpoint_path / 'best.pt')
+    if state.config.val_size and row[4] > state.best_accuracy:   # never a choice made on the test split
+        state.best_accuracy = row[4]
+        if main: state.save(state.config.checkpoint_path / 'best.pt')
     return r
 
 # %% ../nbs/04_training.ipynb #3738d991
@@ -429,6 +440,12 @@ class _StopOnSignal:
     def __exit__(self, *exc):
         for s, handler in self.old.items(): signal.signal(s, signal.SIG_DFL if handler is None else handler)
 
+def _stop_requested(stop:_StopOnSignal, step:int, device:torch.device) -> int:
+    "The signal that asks to stop after `step` (0: none). Under torchrun the processes agree on it every 10 steps, so all stop at one step."
+    if world()[1] == 1: return stop.requested or 0
+    if step % 10: return 0
+    return int(all_reduce_(torch.tensor(stop.requested or 0, device=device), 'max'))
+
 # %% ../nbs/04_training.ipynb #34e61774
 def _check_compile(device:torch.device):
     "Refuse `compile=True` with one clear line where `torch.compile` cannot work, instead of an error deep inside torch."
@@ -441,6 +458,26 @@ def _check_compile(device:torch.device):
     elif device.type == 'cpu' and not any(shutil.which(c) for c in (os.environ.get('CXX', ''), 'g++', 'c++', 'clang++') if c):
         raise RuntimeError("compile=True on the CPU needs a C++ compiler (g++ or clang++), and none was found; set compile=False")
 
+def _check_sharded(loader, rank:int, size:int):
+    "Refuse, under torchrun, a training loader that would give every process the same images."
+    sampler = getattr(loader, 'sampler', None)
+    if (rank, size) not in ((getattr(loader, 'rank', None), getattr(loader, 'world_size', None)),
+                            (getattr(sampler, 'rank', None), getattr(sampler, 'num_replicas', None))):
+        raise ValueError(f"process {rank} of {size} (torchrun) got a training loader that is not sharded for it, so every process would "
+                         f"train on the same images: use TensorLoader(..., rank={rank}, world_size={size}) or a DataLoader with a "
+                         "DistributedSampler (make_loaders, chapter 06, does both)")
+
+def _check_sync_batchnorm(config:TrainingConfig, size:int):
+    "Refuse `sync_batchnorm=True` where torch cannot synchronise BatchNorm: processes on the CPU."
+    if config.sync_batchnorm and size > 1 and (device := config.resolved_device()).type != 'cuda':
+        raise ValueError(f"sync_batchnorm=True needs CUDA: torch's SyncBatchNorm synchronises statistics between GPUs only, and this "
+                         f"run is on {device}; set sync_batchnorm=False (each process then normalises with its own share of the batch)")
+
+def _convert_sync_batchnorm(net:torch.nn.Module, config:TrainingConfig):
+    "Replace `net`'s BatchNorm layers by SyncBatchNorm, in place: under torchrun, statistics over the whole global batch."
+    _check_sync_batchnorm(config, world()[1])
+    torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)   # a network that is not itself a BatchNorm is changed in place
+
 # %% ../nbs/04_training.ipynb #06364e96
 def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
           train_loader, # yields `(x, y)` training batches (a `TensorLoader` or a `DataLoader`)
@@ -449,24 +486,36 @@ def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
           config:TrainingConfig, # steps, eval_step, schedule, precision, checkpoints, resume...
           quiet:bool=False, # no progress bar
          ) -> dict:
-    "Train `net` for `config.steps` steps, evaluating every `eval_step`, checkpointing, resuming if asked; returns the history."
+    "Train `net` for `config.steps` steps, evaluating every `eval_step`, checkpointing, resuming if asked; returns the history. Under torchrun: one process of the run (chapter 08)."
     device = config.resolved_device()
+    rank, size = init_distributed(device, config.dist_timeout)    # torchrun: join the other processes (chapter 08)
+    if size > 1: _check_sharded(train_loader, rank, size)
     net.to(device)
+    if config.sync_batchnorm and size > 1: _convert_sync_batchnorm(net, config)
     if config.channels_last: net.to(memory_format=torch.channels_last)   # NHWC: faster convolutions on GPU and CPU
     if config.compile: _check_compile(device)
-    model = torch.compile(net) if config.compile else net
-    ckdir = config.checkpoint_path
-    with folder_lock(ckdir), _StopOnSignal(quiet) as stop:   # one run per folder; Ctrl-C or SIGTERM: save, then stop
-        remove_temporaries(ckdir, CHECKPOINT_FILES)             # left by a process killed while saving
+    ckdir, quiet = config.checkpoint_path, quiet or rank > 0
+    with folder_lock(ckdir) if rank == 0 else nullcontext(), _StopOnSignal(quiet) as stop:   # one run per folder; rank 0 writes
+        if rank == 0: remove_temporaries(ckdir, CHECKPOINT_FILES)   # left by a process killed while saving
         state = TrainState(net, optimizer, config, train_loader)
         _resume_or_refuse(state, quiet)
-        return _steps(model, state, eval_loader, stop, quiet)
+        return _steps(state, eval_loader, stop, quiet)
 
-def _steps(model, state:TrainState, eval_loader, stop:_StopOnSignal, quiet:bool) -> dict:
+def _model(net, config:TrainingConfig):
+    "What the loop calls: `net`, in DistributedDataParallel under torchrun (gradients averaged over the processes), compiled if asked."
+    model = net
+    if world()[1] > 1:
+        device = config.resolved_device()
+        model = torch.nn.parallel.DistributedDataParallel(net, device_ids=[device] if device.type == 'cuda' else None)
+    return torch.compile(model) if config.compile else model
+
+def _steps(state:TrainState, eval_loader, stop:_StopOnSignal, quiet:bool) -> dict:
     "The loop itself, from `state.step` to `config.steps`: step, evaluate, checkpoint; stop cleanly when a signal asks."
     c, net = state.config, state.net
     device, latest = c.resolved_device(), c.checkpoint_path / 'latest.pt'
+    rank, size = world()
     net.train()
+    model, trainable = _model(net, c), [p.requires_grad for p in net.parameters()]
     bad_step = torch.full((), -1, device=device, dtype=torch.long)   # the first step with a non-finite loss, on the device
     per_epoch = len(state.batches.loader) if hasattr(state.batches.loader, '__len__') else None   # steps per epoch, for `set_epoch`
     set_epoch, epoch = getattr(net, 'set_epoch', None), None
@@ -477,24 +526,29 @@ def _steps(model, state:TrainState, eval_loader, stop:_StopOnSignal, quiet:bool)
         while state.step < c.steps:
             if set_epoch and per_epoch and state.step // per_epoch != epoch:   # a new epoch (or a resume): tell the model
                 epoch = state.step // per_epoch; set_epoch(epoch)
+                if [p.requires_grad for p in net.parameters()] != trainable:      # DDP averages a fixed set of parameters
+                    model, trainable = _model(net, c), [p.requires_grad for p in net.parameters()]
             x, y = next(state.batches)                                    # step
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             if c.channels_last: x = x.contiguous(memory_format=torch.channels_last)
             loss = _train_step(model, state, x, y)
             bad_step = torch.where((bad_step < 0) & ~torch.isfinite(loss), state.step, bad_step)
             images += len(y); bar.update(1)
+            stopping = _stop_requested(stop, state.step, device)
             evaluate_now = state.step % c.eval_step == 0 or state.step == c.steps
-            save_now = state.step % c.checkpoint_every == 0 or state.step == c.steps or stop.requested is not None
+            save_now = state.step % c.checkpoint_every == 0 or state.step == c.steps or stopping
             if not (evaluate_now or save_now): continue
+            all_reduce_(bad_step, 'max'); all_reduce_(state.meters)      # under torchrun: over all processes
             if (bad := int(bad_step)) >= 0: raise FloatingPointError(_nonfinite_message(bad, c.checkpoint_path))
             loss_sum, correct, n = state.meters.tolist()                  # the loop's only waits for the device
+            if rank: state.meters.zero_()                                 # rank 0 holds the sums (its checkpoint saves them)
             now = time.perf_counter(); seconds += now - t_last
             if evaluate_now:                                              # evaluate
                 r = _record_evaluation(state, eval_loader, loss_sum / max(n, 1), correct / max(n, 1), seconds)
-                bar.set_postfix(loss=f'{loss_sum / max(n, 1):.3f}', acc=f'{correct / max(n, 1):.3f}',
-                                eval_acc=f'{r.accuracy:.3f}', img_s=f'{images / max(now - t_last, 1e-9):,.0f}')
-            if save_now: state.save(latest)                               # checkpoint
-            if stop.requested is not None: raise TrainingInterrupted(stop.requested, state.step, latest)
+                if r: bar.set_postfix(loss=f'{loss_sum / max(n, 1):.3f}', acc=f'{correct / max(n, 1):.3f}',
+                                      eval_acc=f'{r.accuracy:.3f}', img_s=f'{size * images / max(now - t_last, 1e-9):,.0f}')
+            if save_now and rank == 0: state.save(latest)                 # checkpoint
+            if stopping: raise TrainingInterrupted(stopping, state.step, latest)
             t_last, images = time.perf_counter(), 0
     finally: bar.close()
     return state.history
