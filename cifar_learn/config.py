@@ -15,6 +15,7 @@ import torch
 
 from .data import atomic_write
 from .dataset import get_device
+from .distributed import world
 from .model import MODELS, create_model
 
 # %% ../nbs/03_config.ipynb #502ac188
@@ -91,7 +92,7 @@ class TrainingConfig:
     def resolved_device(self):
         "The `torch.device` this config trains on (`device='auto'`: CUDA, then MPS, then CPU; under torchrun each process its own GPU)."
         d = get_device(self.device)
-        if d.type == 'cuda' and d.index is None and int(os.environ.get('WORLD_SIZE', 1)) > 1:   # torchrun: GPU LOCAL_RANK
+        if d.type == 'cuda' and d.index is None and world()[1] > 1:   # torchrun: GPU LOCAL_RANK
             d = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
         return d
 

@@ -440,9 +440,9 @@ class _StopOnSignal:
     def __exit__(self, *exc):
         for s, handler in self.old.items(): signal.signal(s, signal.SIG_DFL if handler is None else handler)
 
-def _stop_requested(stop:_StopOnSignal, step:int, device:torch.device) -> int:
-    "The signal that asks to stop after `step` (0: none). Under torchrun the processes agree on it every 10 steps, so all stop at one step."
-    if world()[1] == 1: return stop.requested or 0
+def _stop_requested(stop:_StopOnSignal, step:int, device:torch.device, size:int) -> int:
+    "The signal that asks to stop after `step` (0: none). Under torchrun (`size` processes) they agree on it every 10 steps, so all stop at one step."
+    if size == 1: return stop.requested or 0
     if step % 10: return 0
     return int(all_reduce_(torch.tensor(stop.requested or 0, device=device), 'max'))
 
@@ -526,15 +526,15 @@ def _steps(state:TrainState, eval_loader, stop:_StopOnSignal, quiet:bool) -> dic
         while state.step < c.steps:
             if set_epoch and per_epoch and state.step // per_epoch != epoch:   # a new epoch (or a resume): tell the model
                 epoch = state.step // per_epoch; set_epoch(epoch)
-                if [p.requires_grad for p in net.parameters()] != trainable:      # DDP averages a fixed set of parameters
-                    model, trainable = _model(net, c), [p.requires_grad for p in net.parameters()]
+                if (now := [p.requires_grad for p in net.parameters()]) != trainable:   # DDP averages a fixed set of parameters
+                    model, trainable = _model(net, c), now
             x, y = next(state.batches)                                    # step
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             if c.channels_last: x = x.contiguous(memory_format=torch.channels_last)
             loss = _train_step(model, state, x, y)
             bad_step = torch.where((bad_step < 0) & ~torch.isfinite(loss), state.step, bad_step)
             images += len(y); bar.update(1)
-            stopping = _stop_requested(stop, state.step, device)
+            stopping = _stop_requested(stop, state.step, device, size)
             evaluate_now = state.step % c.eval_step == 0 or state.step == c.steps
             save_now = state.step % c.checkpoint_every == 0 or state.step == c.steps or stopping
             if not (evaluate_now or save_now): continue
