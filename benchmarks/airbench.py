@@ -194,7 +194,9 @@ def main():
 
     if a.precision_batch: report['precision'] = precision_table(device, a.presets, a.precision_batch, a.precision_steps); save()
     if device.type == 'cuda':
-        if importlib.util.find_spec('airbench') is None: print('airbench is not installed (pip install airbench): no side-by-side run')
+        spec = importlib.util.find_spec('airbench')   # the package, not this file (whose folder is first on sys.path)
+        if spec is None or Path(spec.origin).resolve() == Path(__file__).resolve():
+            print('airbench is not installed (pip install airbench): no side-by-side run')
         else: report['airbench'] = airbench_side_by_side(root, a.airbench_repo, a.seeds); save()   # run in a subprocess
 
     lines = [f"Measured {report['date']} on {hw}; data: {a.data_label} ({len(train_ds):,} training images, "

@@ -177,7 +177,7 @@ class TensorLoader:
                  batch_size:int, # images per batch
                  shuffle:bool=True, # a new random order every epoch
                  augment:bool=False, # random horizontal flip and translation by up to `pad` pixels
-                 device=None, # where batches live: None/'auto' picks CUDA, then MPS, then CPU
+                 device=None, # where the split and its batches live: the model's device; None is the CPU, as in torch ('auto': CUDA, then MPS, then CPU)
                  drop_last:bool=False, # drop the last short batch of an epoch
                  seed:int=None, # seed of the loader's own generator (None: drawn from torch's global RNG)
                  pad:int=4, # largest translation, in pixels
@@ -195,7 +195,7 @@ class TensorLoader:
         if padding_mode not in ('constant', 'reflect'):
             raise ValueError(f"padding_mode must be 'constant' or 'reflect', got {padding_mode!r}")
         images, labels = _as_arrays(dataset)
-        self.device = get_device(device)
+        self.device = torch.device('cpu') if device is None else get_device(device)
         self.batch_size, self.shuffle, self.augment, self.drop_last, self.pad = batch_size, shuffle, augment, drop_last, pad
         self.padding_mode, self.alternate_flip, self.epoch = padding_mode, alternate_flip, 0   # epochs begun
         self.rank, self.world_size = rank, world_size

@@ -23,7 +23,7 @@ from .dataset import CIFAR10, TensorLoader, share_of_batch, split_indices
 from .distributed import barrier, init_distributed, world
 from .model import create_model
 from .report import write_report
-from .training import _check_sync_batchnorm, ResumeError, TrainingInterrupted, create_optimizer, evaluate, resume_checkpoint, set_seed, train
+from .training import _amp_dtype, _check_sync_batchnorm, ResumeError, TrainingInterrupted, create_optimizer, evaluate, resume_checkpoint, set_seed, train
 
 # %% ../nbs/06_run.ipynb #793ac2c1
 def make_loaders(config:TrainingConfig, # `loader`, `batch_size`, `val_size`, `augment`, `translate`, `device`, `seed`...
@@ -91,6 +91,7 @@ def run_training(cfg:TrainingConfig, # the run's settings
             raise FileExistsError(f"{out} already holds a run (config.json); nothing was overwritten. Use --resume, or another --out")
         resume_checkpoint(cfg)                                # a resume with other settings is refused here, before any write
         _check_sync_batchnorm(cfg, size)
+        _amp_dtype(cfg.resolved_device(), cfg.precision)     # refuses a precision the device lacks (bf16 on a T4)
         get = lambda: find_cifar10(data) if data is not None else download_cifar10(cfg.data_dir, url=url, md5=md5, quiet=quiet)
         root = get() if rank == 0 else None
         barrier()                                             # every process has checked; rank 0 has the data

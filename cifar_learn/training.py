@@ -153,10 +153,16 @@ def _cpu_auto_dtype():
 def _amp_dtype(device:torch.device, precision:str):
     "The autocast dtype for `precision` on `device`, or None for plain fp32."
     if device.type == 'mps' or precision == 'fp32': return None
+    native_bf16 = device.type != 'cuda' or torch.cuda.get_device_capability(device) >= (8, 0)
     if precision == 'auto':
         if device.type == 'cuda':   # bf16 is native from Ampere (8.0) on; the T4 (7.5) and P100 (6.0) only emulate it
-            return torch.bfloat16 if torch.cuda.get_device_capability(device) >= (8, 0) else torch.float16
+            return torch.bfloat16 if native_bf16 else torch.float16
         return _cpu_auto_dtype() if device.type == 'cpu' else None
+    if precision == 'bf16' and not native_bf16:   # torch would run it, emulated: convolutions many times slower than fp16
+        cap = torch.cuda.get_device_capability(device)
+        raise ValueError(f"precision='bf16' needs a GPU with native bf16 (compute capability 8.0 or newer); this "
+                         f"{torch.cuda.get_device_name(device)} is {cap[0]}.{cap[1]} and would emulate it, many times slower: use "
+                         "precision='auto' (fp16 with a gradient scaler here) or 'fp32'")
     return {'bf16': torch.bfloat16, 'fp16': torch.float16}[precision]
 
 def _autocast(device:torch.device, precision:str):
@@ -282,7 +288,8 @@ class TrainState:
     def load_state_dict(self, state:dict): # as returned by `state_dict`
         "Restore every state; the global random states last, since replaying a loader's epoch draws from them."
         self.net.load_state_dict(state['model']); self.optimizer.load_state_dict(state['optimizer'])
-        self.scheduler.load_state_dict(state['scheduler']); self.scaler.load_state_dict(state['scaler'])
+        self.scheduler.load_state_dict(state['scheduler'])
+        if state['scaler']: self.scaler.load_state_dict(state['scaler'])   # empty when saved without fp16 (on a CPU, an A100)
         self.step, self.best_accuracy, self.history = state['step'], state['best_accuracy'], state['history']
         self.batches.load_state_dict(state['loader']); self.meters.copy_(state['meters'])
         if world()[0]: self.meters.zero_()   # under torchrun rank 0 holds the sums since the last evaluation (chapter 08)
@@ -449,12 +456,12 @@ def _stop_requested(stop:_StopOnSignal, step:int, device:torch.device, size:int)
 # %% ../nbs/04_training.ipynb #34e61774
 def _check_compile(device:torch.device):
     "Refuse `compile=True` with one clear line where `torch.compile` cannot work, instead of an error deep inside torch."
-    if device.type == 'cuda':
-        from torch.utils._triton import has_triton
-        if not has_triton(): raise RuntimeError("compile=True needs Triton on CUDA, and it is not installed here; set compile=False")
+    if device.type == 'cuda':   # the capability first: torch's has_triton() is also False on a GPU too old for Triton
         if (cap := torch.cuda.get_device_capability(device)) < (7, 0):
             raise RuntimeError(f"compile=True needs a GPU of compute capability 7.0 or newer for Triton; this one is "
                                f"{cap[0]}.{cap[1]} (a P100 is 6.0); set compile=False")
+        from torch.utils._triton import has_triton
+        if not has_triton(): raise RuntimeError("compile=True needs Triton on CUDA, and it is not installed here; set compile=False")
     elif device.type == 'cpu' and not any(shutil.which(c) for c in (os.environ.get('CXX', ''), 'g++', 'c++', 'clang++') if c):
         raise RuntimeError("compile=True on the CPU needs a C++ compiler (g++ or clang++), and none was found; set compile=False")
 

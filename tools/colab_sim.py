@@ -4,6 +4,7 @@
     python tools/colab_sim.py                      # test mode (IN_TEST=1), every notebook of nbs/
     python tools/colab_sim.py nbs/02_model.ipynb   # some of them
     python tools/colab_sim.py --full --data DIR --write   # full size on the CIFAR-10 folder DIR; keep the outputs
+    python tools/colab_sim.py --gpu t4 nbs/04_training.ipynb   # as on a Colab T4, simulated (tools/cuda_sim.py)
 
 What it builds, in a temporary folder:
 - a fresh virtualenv holding only what those platforms have preinstalled that matters here (`--platform`:
@@ -13,7 +14,9 @@ What it builds, in a temporary folder:
 - a copy of nbs/ (with DIR linked as its `data/cifar-10-batches-py`, where the notebooks look at full size).
 Each notebook then runs in a Jupyter kernel of that virtualenv (nbclient, as Jupyter itself runs one), with
 pip pointed at the wheelhouse only: its setup cell must install cifar_learn and nbdev from there, and must
-leave torch, torchvision and fastcore as they were (checked after the run). Nothing in the repository
+leave torch, torchvision and fastcore as they were (checked after the run). With `--gpu`, the kernel (and
+every process it starts) runs on a simulated GPU of that kind (tools/cuda_sim.py), as a Colab or Kaggle GPU session
+would: every model and batch the notebooks put "on CUDA" is checked as CUDA checks it. Nothing in the repository
 changes unless `--write` copies the executed notebooks back to nbs/ (run `nbdev_clean` after).
 Prints one line per notebook and 'N passed, N failed'; exits 1 if any failed.
 """
@@ -21,6 +24,8 @@ import argparse, json, os, shutil, signal, subprocess, sys, tempfile, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / 'tools'))
+import cuda_sim   # its command-line part only: torch is not imported here
 PLATFORM = ['torch', 'torchvision', 'numpy', 'matplotlib', 'pillow', 'tqdm', 'ipykernel', 'ipywidgets', 'nbclient', 'fastcore>=2']
 KEPT = ['torch', 'torchvision', 'fastcore']   # what the setup cell must not change (fastcore: not downgrade)
 
@@ -65,6 +70,18 @@ def batches_folder(data) -> Path:
     if not (folder / 'data_batch_1').is_file(): sys.exit(f'--data {data}: no cifar-10-batches-py folder with data_batch_1 there')
     return folder
 
+def setup_output(notebook) -> str:
+    "The line of the executed `notebook` that says which device it trains on (its setup cell prints it)."
+    for cell in json.loads(Path(notebook).read_text())['cells']:
+        for o in cell.get('outputs', []):
+            text = ''.join(o.get('text', '')) + ''.join(o.get('data', {}).get('text/plain', ''))
+            if 'training device:' in text: return next(l for l in text.splitlines() if 'training device:' in l)
+    return ''
+
+def on_gpu(notebook, name:str) -> bool:
+    "Whether the executed `notebook`'s setup cell printed a CUDA training device called `name`."
+    return setup_output(notebook).startswith(f'training device: cuda {name}')
+
 def older(a, b) -> bool:
     "Is version string `a` older than `b`? (numeric parts only, enough for fastcore)"
     num = lambda v: tuple(int(''.join(ch for ch in p if ch.isdigit()) or 0) for p in v.split('+')[0].split('.'))
@@ -77,6 +94,7 @@ def main():
     p.add_argument('--data', help='a CIFAR-10 folder (cifar-10-batches-py or its parent), linked where the notebooks look')
     p.add_argument('--write', action='store_true', help='copy the executed notebooks back into nbs/')
     p.add_argument('--venv', help='create this virtualenv and keep it (a later run returns it to its fresh state) instead of a throwaway one')
+    p.add_argument('--gpu', choices=sorted(cuda_sim.GPUS), help='run the kernels on this simulated GPU (tools/cuda_sim.py), as on Colab\'s T4')
     p.add_argument('--platform', nargs='+', default=PLATFORM, help='what the fresh virtualenv is given before the notebooks run')
     a = p.parse_args()
     if a.full and not a.data: p.error('--full needs --data: the simulation has no network to download CIFAR-10')
@@ -108,7 +126,8 @@ def main():
         wheels = tmp / 'wheelhouse'
         sh(sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps', '-w', wheels, ROOT)
         sh(py, '-m', 'pip', 'download', '-q', '-d', wheels, 'nbdev')
-        print(f'platform {before}; wheelhouse of {len(list(wheels.iterdir()))} files; {time.perf_counter() - t0:.0f} s', flush=True)
+        sim = f'; simulated GPU: {a.gpu}' if a.gpu else ''
+        print(f'platform {before}{sim}; wheelhouse of {len(list(wheels.iterdir()))} files; {time.perf_counter() - t0:.0f} s', flush=True)
 
         work = tmp / 'nbs'
         shutil.copytree(ROOT / 'nbs', work, ignore=shutil.ignore_patterns('data', 'runs', '_proc', '.ipynb_checkpoints'))
@@ -116,6 +135,7 @@ def main():
         env = {k: v for k, v in os.environ.items() if k not in ('VIRTUAL_ENV', 'PYTHONPATH', 'IN_TEST') and not k.startswith('PIP_')}
         env.update(PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}", PIP_NO_INDEX='1', PIP_FIND_LINKS=str(wheels),
                    PIP_DISABLE_PIP_VERSION_CHECK='1', **({} if a.full else {'IN_TEST': '1'}))
+        if a.gpu: env = cuda_sim.environment(a.gpu, env=env)   # CUDA_SIM, and its loader first on PYTHONPATH
         (tmp / 'runner.py').write_text(RUNNER)
         failed, problems = [], []   # notebooks that failed; what else went wrong with the environment
         for nb in nbs:
@@ -124,6 +144,8 @@ def main():
             t = time.perf_counter()
             r = subprocess.run([py, tmp / 'runner.py', copy, work], cwd=work, env=env, capture_output=True, text=True)
             ok = r.returncode == 0
+            if ok and a.gpu and not on_gpu(copy, cuda_sim.GPUS[a.gpu]['name']):   # a GPU run must have seen the GPU
+                ok, r = False, subprocess.CompletedProcess(r.args, 1, '', f"its setup cell did not report the simulated {a.gpu}: {setup_output(copy)!r}")
             print(f"{'ok  ' if ok else 'FAIL'} {nb.name} in {time.perf_counter() - t:.0f} s", flush=True)
             if not ok: failed.append(nb.name); print((r.stderr or r.stdout)[-4000:], flush=True)
             if a.write and ok and nb.parent == ROOT / 'nbs': shutil.copy(copy, ROOT / 'nbs' / nb.name)
