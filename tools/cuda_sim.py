@@ -93,26 +93,30 @@ def install(kind:str='t4', count:int=1):
 
 
 def _build(torch, kind, count):
-    import torch.distributed as dist
-    import torch._dynamo   # noqa: F401  (imported before the patches below, as it wraps some of the functions they replace)
+    import torch.distributed as dist, torch.utils._device   # noqa: F401  (the latter: the factories `device=` applies to)
     from torch.overrides import TorchFunctionMode
 
+    Tensor, CONTAINERS = torch.Tensor, (list, tuple, dict)
     def tensors_in(x, out=None) -> list:
         "The tensors in `x`, an argument of an operation: a tensor, or lists, tuples and dicts of them (faster than pytree here)."
         out = [] if out is None else out
-        if isinstance(x, torch.Tensor): out.append(x)
-        elif type(x) in (list, tuple):
-            for v in x: tensors_in(v, out)
-        elif type(x) is dict:
-            for v in x.values(): tensors_in(v, out)
+        if isinstance(x, Tensor): out.append(x)
+        elif type(x) in CONTAINERS:
+            for v in (x.values() if type(x) is dict else x):
+                if isinstance(v, Tensor): out.append(v)
+                elif type(v) in CONTAINERS: tensors_in(v, out)
         return out
 
     def map_tensors(f, x):
         "`x` with `f` applied to each tensor in it, its lists, tuples and dicts kept."
-        if isinstance(x, torch.Tensor): return f(x)
-        if type(x) in (list, tuple): return type(x)([map_tensors(f, v) for v in x])
-        if type(x) is dict: return {k: map_tensors(f, v) for k, v in x.items()}
+        if isinstance(x, Tensor): return f(x)
+        t = type(x)
+        if t is tuple or t is list:
+            out = [f(v) if isinstance(v, Tensor) else map_tensors(f, v) if type(v) in CONTAINERS else v for v in x]
+            return out if t is list else tuple(out)
+        if t is dict: return {k: map_tensors(f, v) for k, v in x.items()}
         return x
+
     aten = torch.ops.aten
     props = GPUS[kind]
 
@@ -275,15 +279,23 @@ def _build(torch, kind, count):
 
     def unwrap(t): return t.elem if type(t) is SimTensor else t
 
+    flags = {}   # operation -> what `dispatch` needs to know of it, worked out once
+    def flags_of(func):
+        f = flags[func] = dict(cross=func in CROSS_DEVICE, cpu_indices=func in CPU_INDICES, accumulate=func in ACCUMULATE_FP32,
+                               inplace_view=torch.Tag.inplace_view in func.tags,
+                               random=torch.Tag.nondeterministic_seeded in func.tags)
+        return f
+
     def dispatch(func, args, kwargs):
         "An ATen operation on SimTensors: checked as CUDA checks it, run on their CPU data, its results SimTensors."
         if func in NOT_SIMULATED: raise not_simulated(f"{func} on a CUDA tensor")
+        f = flags.get(func) or flags_of(func)
         flat = tensors_in((args, kwargs))
         sims = [t for t in flat if type(t) is SimTensor]
         device = sims[0].sim_device
-        if func not in CROSS_DEVICE:   # CUDA's check: one device; a 0-dim CPU tensor is a scalar; indexing takes CPU indices
+        if not f['cross']:   # CUDA's check: one device; a 0-dim CPU tensor is a scalar; indexing takes CPU indices
             others = {t.sim_device for t in sims if t.sim_device != device}
-            checked = flat if func not in CPU_INDICES else tensors_in((args[:1], args[2:], kwargs))
+            checked = flat if not f['cpu_indices'] else tensors_in((args[:1], args[2:], kwargs))
             if any(type(t) is not SimTensor and t.dim() > 0 for t in checked): others.add('cpu')
             if others: raise RuntimeError(SAME_DEVICE_MSG.format(device, sorted(map(str, others))[0]) + f" (cuda_sim: {func})")
         if func is aten.record_stream.default: return None
@@ -299,7 +311,7 @@ def _build(torch, kind, count):
         # A device here comes from torch's C++ (autograd's `grad.to(input.options())`, for one), which sees a SimTensor's
         # data as CPU memory: it means "this tensor's device". Python's `.cpu()` and `.to('cpu')` never get here.
         if ukwargs.get('device') is not None: ukwargs['device'] = torch.device('cpu')
-        if func in ACCUMULATE_FP32 and len(low := {t.dtype for t in tensors_in(uargs) if t.is_floating_point()}) == 1 \
+        if f['accumulate'] and len(low := {t.dtype for t in tensors_in(uargs) if t.is_floating_point()}) == 1 \
                 and (low := low.pop()) in LOW:
             up = lambda t: t.float() if t.dtype == low else t
             out = map_tensors(lambda o: o.to(low) if o.is_floating_point() else o, func(*map_tensors(up, uargs), **ukwargs))
@@ -310,7 +322,7 @@ def _build(torch, kind, count):
             with torch.utils._mode_utils.no_dispatch(): torch.Tensor.resize_(args[0], *args[1:], **kwargs)
             if args[0].elem.untyped_storage().data_ptr() != ptr: track(args[0], device.index)
             return args[0]
-        if torch.Tag.inplace_view in func.tags:   # as_strided_, t_, squeeze_...: the data's view, then the SimTensor's own sizes
+        if f['inplace_view']:   # as_strided_, t_, squeeze_...: the data's view, then the SimTensor's own sizes
             func(*uargs, **ukwargs)
             with torch.utils._mode_utils.no_dispatch():   # as torch's return_and_correct_aliasing does for its subclasses
                 meta = torch._C._meta_in_tls_dispatch_include()
@@ -318,7 +330,7 @@ def _build(torch, kind, count):
                 try: func(*args, **kwargs)
                 finally: torch._C._set_meta_in_tls_dispatch_include(meta)
             return args[0]
-        if torch.Tag.nondeterministic_seeded in func.tags:
+        if f['random']:
             with rng_of(device.index): out = func(*uargs, **ukwargs)
         else: out = func(*uargs, **ukwargs)
         mine = {id(t.elem): t for t in sims}   # an in-place operation returns its own argument
@@ -495,7 +507,7 @@ def _build(torch, kind, count):
         if not (getattr(obj, '__module__', None) or '').startswith('torch.cuda'): continue
         if isinstance(obj, type) and issubclass(obj, BaseException): continue    # OutOfMemoryError and its kin stay
         if isinstance(obj, type) and name.endswith(('Tensor', 'Storage')): continue   # legacy type objects (isinstance checks)
-        api[name] = refusing(f"torch.cuda.{name}")
+        api[name] = refusing(f"torch.cuda.{name}", obj)
     for name, obj in api.items(): setattr(cuda, name, obj)
     cuda.random.__dict__.update({k: api[k] for k in ('get_rng_state', 'get_rng_state_all', 'set_rng_state', 'set_rng_state_all',
                                                      'manual_seed', 'manual_seed_all', 'seed', 'seed_all', 'initial_seed')})
@@ -521,7 +533,7 @@ def _build(torch, kind, count):
     for name in dir(acc):
         obj = getattr(acc, name)
         if not name.startswith('_') and callable(obj) and (getattr(obj, '__module__', None) or '').startswith('torch.accelerator'):
-            setattr(acc, name, acc_api.get(name) or refusing(f"torch.accelerator.{name}"))
+            setattr(acc, name, acc_api.get(name) or refusing(f"torch.accelerator.{name}", obj))
 
     # --- `Module.to('cuda')` keeps each parameter object (torch moves a dense tensor between devices with `param.data =`, so
     # an optimizer made before the move still holds the model's parameters); here the object is swapped in place ---
@@ -661,10 +673,11 @@ def _build(torch, kind, count):
     return sim
 
 
-def refusing(api:str):
-    "A stand-in for `api` that raises `not_simulated` when called (or instantiated)."
+def refusing(api:str, original):
+    "A stand-in for `original`, the function or class `api`, that raises `not_simulated` when called (or instantiated)."
+    # its name and docstring, and `__wrapped__` (torch._dynamo reads it); a class's namespace is not copied
+    @functools.wraps(original, updated=() if isinstance(original, type) else functools.WRAPPER_UPDATES)
     def refuse(*args, **kwargs): raise not_simulated(api)
-    refuse.__name__ = refuse.__qualname__ = api.rsplit('.', 1)[-1]
     return refuse
 
 
