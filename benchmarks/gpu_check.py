@@ -36,7 +36,7 @@ import torch
 from cifar_learn.config import preset
 from cifar_learn.data import find_cifar10
 from cifar_learn.run import run_training
-from cifar_learn.training import load_checkpoint
+from cifar_learn.training import compare_states, load_checkpoint
 
 SMALL = {'batch_size': 64, 'model_args': {'widths': [8, 16, 16], 'bn_eps': 1e-12, 'whiten_bias_epochs': 1}}
 SIZES = {   # what each section runs: full size (meant to take about 8 minutes on one GPU) and the dry mode's (a minute on a CPU)
@@ -95,12 +95,14 @@ def kill_and_resume(data, out:Path, steps:int, kill_after:int, overrides:dict) -
         try: saved = load_checkpoint(latest).step
         except (FileNotFoundError, RuntimeError): time.sleep(0.01)
     os.killpg(p.pid, signal.SIGKILL); p.wait()
+    if p.returncode != -signal.SIGKILL: raise RuntimeError(f"the run ended with status {p.returncode} before the kill")
     if not kill_after <= saved < steps: raise RuntimeError(f"the kill came at step {saved} of {steps}: it did not interrupt training")
     r = subprocess.run(cli(out / 'killed', '--resume'), capture_output=True, text=True, env=ENV)
     if r.returncode: raise RuntimeError(f"the resume failed: {r.stderr.strip().splitlines()[-1:]}")
-    weights = {n: load_checkpoint(out / n / 'checkpoints' / 'latest.pt').state['model'] for n in ('whole', 'twin', 'killed')}
-    diff = lambda a, b: max((weights[a][k].float() - weights[b][k].float()).abs().max().item() for k in weights[a])
-    return dict(killed_at=saved, steps=steps, resume_vs_whole=diff('killed', 'whole'), twin_vs_whole=diff('twin', 'whole'))
+    states = {n: load_checkpoint(out / n / 'checkpoints' / 'latest.pt').state for n in ('whole', 'twin', 'killed')}
+    diff = lambda a, b: max((states[a]['model'][k].float() - states[b]['model'][k].float()).abs().max().item() for k in states[a]['model'])
+    return dict(killed_at=saved, steps=steps, resume_vs_whole=diff('killed', 'whole'), twin_vs_whole=diff('twin', 'whole'),
+                entries_differing=len(compare_states(states['killed'], states['whole'])))
 
 
 def side_by_side(root, seeds) -> list:
@@ -133,7 +135,7 @@ def table(report:dict) -> str:
                       f"{statistics.mean(x['images_per_second'] for x in r['runs']):,.0f} images/s; {r['runs'][0]['steps']} steps")
         elif name == 'kill -9 and resume':
             row(name, f"killed after step {r['killed_at']} of {r['steps']}, resumed: largest weight difference {r['resume_vs_whole']:.3g} "
-                      f"(two uninterrupted runs: {r['twin_vs_whole']:.3g})")
+                      f"(two uninterrupted runs: {r['twin_vs_whole']:.3g}); {r['entries_differing']} checkpoint entries differ")
         elif name == 'airbench94 side by side':
             row(name, '; '.join(f"{x['name']}: {x.get('accuracy', float('nan')):.2%} in {x['wall_seconds']:.1f} s" for x in r['runs']) or 'no run')
     return '\n'.join(lines) + '\n'

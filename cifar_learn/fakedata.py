@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['CLASSES', 'py2_pickle', 'fake_images', 'write_cifar10', 'fake_cifar10', 'make_tar_gz', 'fake_cifar10_archive',
-           'serve_folder', 'test_mode', 'get_cifar10']
+           'serve_folder', 'flip_bit', 'test_mode', 'get_cifar10']
 
 # %% ../nbs/90_fakedata.ipynb #89f6b5af
-import gzip, os, struct, tarfile, tempfile, threading
+import gzip, os, struct, tarfile, tempfile, threading, zipfile
 from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -149,6 +149,20 @@ def serve_folder(folder): # the folder whose files are served
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     try: yield f'http://127.0.0.1:{srv.server_address[1]}'
     finally: srv.shutdown(); srv.server_close()
+
+# %% ../nbs/90_fakedata.ipynb #fa47e024
+def flip_bit(path, # a file written by `torch.save` (a zip archive whose records are stored uncompressed)
+             record:str='/data/', # the first record whose name contains this (default: the bytes of the first tensor saved)
+             offset:int=3, # which byte of the record
+             mask:int=0x40, # the bit(s) to flip (0x40 of byte 3: an exponent bit of a little-endian float32)
+            ) -> Path:
+    "Flip one bit inside the file `path`, in place, as a failing disk or a bad copy would: a damaged checkpoint, for tests."
+    with zipfile.ZipFile(path) as z: info = next(i for i in z.infolist() if record in i.filename)
+    raw = bytearray(Path(path).read_bytes())
+    name_len, extra_len = struct.unpack('<HH', raw[info.header_offset + 26:info.header_offset + 30])   # the record's local header
+    raw[info.header_offset + 30 + name_len + extra_len + offset] ^= mask
+    Path(path).write_bytes(raw)
+    return Path(path)
 
 # %% ../nbs/90_fakedata.ipynb #4e56b0a1
 def test_mode() -> bool:

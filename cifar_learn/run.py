@@ -6,7 +6,7 @@
 __all__ = ['RUN_FILES', 'make_loaders', 'run_training', 'build_parser', 'base_config', 'config_from_args', 'main']
 
 # %% ../nbs/06_run.ipynb #f7d504d5
-import argparse, copy, json, re, signal, sys, threading
+import argparse, copy, json, platform, re, signal, sys, threading
 from contextlib import nullcontext
 from dataclasses import fields
 from importlib.metadata import PackageNotFoundError, version
@@ -14,7 +14,6 @@ from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader, DistributedSampler, Subset
-from torchvision.transforms import v2
 
 from .config import CHOICES, DEVICE_PATTERN, ConfigError, PRESETS, TrainingConfig, field_docs, preset
 from .data import (CIFAR10_MD5, CIFAR10_URL, FolderInUseError, atomic_write, download_cifar10, find_cifar10,
@@ -23,7 +22,8 @@ from .dataset import CIFAR10, TensorLoader, share_of_batch, split_indices
 from .distributed import barrier, init_distributed, world
 from .model import create_model
 from .report import write_report
-from .training import _amp_dtype, _check_sync_batchnorm, ResumeError, TrainingInterrupted, create_optimizer, evaluate, resume_checkpoint, set_seed, train
+from .training import (_check_sync_batchnorm, CheckpointError, ResumeError, TrainingInterrupted, check_data, create_optimizer, data_fingerprint, evaluate,
+                                  resume_checkpoint, run_precision, set_seed, train)
 
 # %% ../nbs/06_run.ipynb #793ac2c1
 def make_loaders(config:TrainingConfig, # `loader`, `batch_size`, `val_size`, `augment`, `translate`, `device`, `seed`...
@@ -41,6 +41,7 @@ def make_loaders(config:TrainingConfig, # `loader`, `batch_size`, `val_size`, `a
                              alternate_flip=config.alternate_flip, rank=rank, world_size=size),
                 TensorLoader(part(val_idx), eval_bs, shuffle=False, device=device) if config.val_size else None,
                 TensorLoader(test_ds, eval_bs, shuffle=False, device=device))
+    from torchvision.transforms import v2   # imported here: torchvision takes seconds to import, and the TensorLoader never needs it
     augmented = copy.copy(train_ds)   # the same augmentation, one image at a time, on a copy that shares the images
     if config.augment:
         augmented.transform = v2.Compose([v2.RandomCrop(32, padding=config.translate, padding_mode=config.padding_mode),
@@ -59,21 +60,33 @@ def make_loaders(config:TrainingConfig, # `loader`, `batch_size`, `val_size`, `a
             DataLoader(test_ds, eval_bs, shuffle=False, **kw))
 
 # %% ../nbs/06_run.ipynb #02898787
-RUN_FILES = ('config.json', 'split.json', 'history.json', 'metrics.json')   # the run's own files, beside its plots
+RUN_FILES = ('config.json', 'environment.json', 'split.json', 'history.json', 'metrics.json')   # the run's own files, beside its plots
 
 def _write_json(path:Path, obj, indent=1):
     "Write `obj` as JSON to `path`, atomically (`atomic_write`)."
     with atomic_write(path) as f: f.write((json.dumps(obj, indent=indent) + '\n').encode())
 
-def _keep_split(out:Path, cfg:TrainingConfig, n:int) -> tuple:
-    "The run's `(train, validation)` indices; the validation ones written to `out/split.json` by a new run, checked by a resume."
-    tr_idx, val_idx = split_indices(n, cfg.val_size, cfg.seed)
+def _check_split(out:Path, cfg:TrainingConfig, n:int) -> dict:
+    "The run's split as `split.json` records it (seed, size, validation indices); a resume whose seed and data draw another is refused."
+    _, val_idx = split_indices(n, cfg.val_size, cfg.seed)
     saved, now = out / 'split.json', {'seed': cfg.seed, 'val_size': cfg.val_size, 'validation_indices': val_idx.tolist()}
     if cfg.resume and saved.exists() and json.loads(saved.read_text()) != now:
         raise ResumeError(f"{saved}: the validation split of this run differs from the one seed {cfg.seed} gives for these "
                          f"{n:,} training images; resuming would train on validation images. Resume with the run's data and seed.")
-    if world()[0] == 0: _write_json(saved, now, indent=None)   # under torchrun rank 0 writes
-    return tr_idx, val_idx
+    return now
+
+def _version() -> str:
+    try: return version('cifar_learn')
+    except PackageNotFoundError: return 'unknown (not installed)'
+
+def _environment(cfg:TrainingConfig, precision:str, size:int, step:int) -> dict:
+    "What this session of the run ran on: `environment.json`, beside `config.json` (whose `precision` may say only 'auto')."
+    device = cfg.resolved_device()
+    cpuinfo = Path('/proc/cpuinfo').read_text() if Path('/proc/cpuinfo').exists() else ''   # Linux names the CPU model there
+    cpu = next((l.split(':', 1)[1].strip() for l in cpuinfo.splitlines() if l.startswith('model name')), platform.processor())
+    name = torch.cuda.get_device_name(device) if device.type == 'cuda' else cpu or platform.machine()
+    return {'precision': precision, 'device': str(device), 'device_name': name, 'processes': size, 'started_at_step': step,
+            'torch': torch.__version__, 'cifar_learn': _version(), 'python': platform.python_version(), 'platform': platform.platform()}
 
 # %% ../nbs/06_run.ipynb #2ade5e75
 def run_training(cfg:TrainingConfig, # the run's settings
@@ -89,26 +102,31 @@ def run_training(cfg:TrainingConfig, # the run's settings
         if rank == 0: remove_temporaries(out, RUN_FILES)      # what a killed run left half-written
         if not cfg.resume and (out / 'config.json').exists():
             raise FileExistsError(f"{out} already holds a run (config.json); nothing was overwritten. Use --resume, or another --out")
-        resume_checkpoint(cfg)                                # a resume with other settings is refused here, before any write
+        ck = resume_checkpoint(cfg)                           # a resume with other settings is refused here, before any write
         _check_sync_batchnorm(cfg, size)
-        _amp_dtype(cfg.resolved_device(), cfg.precision)     # refuses a precision the device lacks (bf16 on a T4)
+        precision = run_precision(cfg, ck and ck.state['precision'])   # the run's own on a resume; bf16 on a T4 is refused
         get = lambda: find_cifar10(data) if data is not None else download_cifar10(cfg.data_dir, url=url, md5=md5, quiet=quiet)
         root = get() if rank == 0 else None
         barrier()                                             # every process has checked; rank 0 has the data
         root = root or get()
         train_ds, test_ds = CIFAR10(root), CIFAR10(root, train=False)
-        tr_idx, _ = _keep_split(out, cfg, len(train_ds))
+        split = _check_split(out, cfg, len(train_ds))
+        tr_idx, _ = split_indices(len(train_ds), cfg.val_size, cfg.seed)
         set_seed(cfg.seed)
         net = create_model(cfg.model, **cfg.model_args, label_smoothing=cfg.label_smoothing)
         net.init_from_data(train_ds.images[tr_idx])           # the zoo's data hook (chapter 02): training images only
         train_dl, val_dl, test_dl = make_loaders(cfg, train_ds, test_ds)
         if len(train_dl) == 0:
             raise ValueError(f"--batch-size {cfg.batch_size} with --drop-last leaves no batch: the training split has {len(tr_idx):,} images")
-        if rank == 0: cfg.save(out / 'config.json')           # every check passed: the folder now holds this run
+        if ck: check_data(ck, {'train': data_fingerprint(train_dl), 'eval': data_fingerprint(val_dl or test_dl)})   # the run's images
+        if rank == 0:                                         # every check passed: the folder now holds this run
+            _write_json(out / 'split.json', split, indent=None)
+            cfg.save(out / 'config.json')
+            _write_json(out / 'environment.json', _environment(cfg, precision, size, ck.step if ck else 0))
         history = train(net, train_dl, val_dl or test_dl, create_optimizer(net, cfg), cfg, quiet=quiet)
         if rank: return None                                  # the test evaluation and the report are rank 0's
         _write_json(out / 'history.json', history)
-        r = evaluate(net, test_dl, tta=cfg.tta, precision=cfg.precision)   # the test split, once, at the end
+        r = evaluate(net, test_dl, tta=cfg.tta, precision=precision)   # the test split, once, at the end, as the run trained
         metrics = write_report(net, r, test_ds.images, history, out, test_ds.classes)   # chapter 05: the plots
         extra = {'steps': cfg.steps, 'eval_split': history['eval_split'], 'last_eval_accuracy': history['eval_accuracies'][-1]}
         _write_json(out / 'metrics.json', {**metrics, **extra})
@@ -171,10 +189,6 @@ def build_parser(base:TrainingConfig=None, # the config whose values the flags d
         group.add_argument(*names, dest=f.name, default=getattr(base, f.name), help=docs[f.name], **_field_kwargs(f))
     return p
 
-def _version() -> str:
-    try: return version('cifar_learn')
-    except PackageNotFoundError: return 'unknown (not installed)'
-
 # %% ../nbs/06_run.ipynb #96711ce5
 def base_config(argv:list, # the command-line arguments
                ) -> TrainingConfig:
@@ -229,7 +243,7 @@ def main(argv=None): # the command-line arguments (default: `sys.argv[1:]`)
         if args.debug: raise
         _fail(130, f"interrupted ({e or 'SIGINT'}); files already written are complete: rerun with --resume to continue from "
                    "the last checkpoint, if one was saved")
-    except (FileExistsError, FolderInUseError, ResumeError) as e: _fail(2, e)   # an existing, busy or other run: nothing was written
+    except (FileExistsError, FolderInUseError, ResumeError, CheckpointError) as e: _fail(2, e)   # an existing, busy, other or damaged run: nothing written
     except Exception as e:
         if args.debug: raise
         _fail(1, f"{type(e).__name__}: {e} (--debug shows the traceback)")

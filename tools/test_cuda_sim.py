@@ -254,6 +254,8 @@ class T4(OnSimulatedGPU):
             self.assertEqual(json.loads(p.stdout.splitlines()[-1]), {'device': device, 'step': stop or 8})
         state = torch.load(Path(out) / 'checkpoints' / 'latest.pt', map_location='cpu', weights_only=True)
         self.assertEqual((state['step'], state['config']['device']), (8, 'cuda'))
+        # the T4's fp16 is not native on a CPU: the CPU leg trained in fp32, recorded it, and the last leg kept it
+        self.assertEqual(state['precision'], 'fp32')
 
     def test_pinned_batches_from_make_loaders(self):
         from cifar_learn.dataset import CIFAR10
