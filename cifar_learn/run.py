@@ -66,14 +66,14 @@ def _write_json(path:Path, obj, indent=1):
     "Write `obj` as JSON to `path`, atomically (`atomic_write`)."
     with atomic_write(path) as f: f.write((json.dumps(obj, indent=indent) + '\n').encode())
 
-def _check_split(out:Path, cfg:TrainingConfig, n:int) -> dict:
-    "The run's split as `split.json` records it (seed, size, validation indices); a resume whose seed and data draw another is refused."
-    _, val_idx = split_indices(n, cfg.val_size, cfg.seed)
+def _check_split(out:Path, cfg:TrainingConfig, n:int) -> tuple:
+    "The run's training indices, and its split as `split.json` records it; a resume whose seed and data draw another split is refused."
+    tr_idx, val_idx = split_indices(n, cfg.val_size, cfg.seed)
     saved, now = out / 'split.json', {'seed': cfg.seed, 'val_size': cfg.val_size, 'validation_indices': val_idx.tolist()}
     if cfg.resume and saved.exists() and json.loads(saved.read_text()) != now:
         raise ResumeError(f"{saved}: the validation split of this run differs from the one seed {cfg.seed} gives for these "
                          f"{n:,} training images; resuming would train on validation images. Resume with the run's data and seed.")
-    return now
+    return tr_idx, now
 
 def _version() -> str:
     try: return version('cifar_learn')
@@ -110,8 +110,7 @@ def run_training(cfg:TrainingConfig, # the run's settings
         barrier()                                             # every process has checked; rank 0 has the data
         root = root or get()
         train_ds, test_ds = CIFAR10(root), CIFAR10(root, train=False)
-        split = _check_split(out, cfg, len(train_ds))
-        tr_idx, _ = split_indices(len(train_ds), cfg.val_size, cfg.seed)
+        tr_idx, split = _check_split(out, cfg, len(train_ds))
         set_seed(cfg.seed)
         net = create_model(cfg.model, **cfg.model_args, label_smoothing=cfg.label_smoothing)
         net.init_from_data(train_ds.images[tr_idx])           # the zoo's data hook (chapter 02): training images only
