@@ -33,7 +33,7 @@ from cifar_learn.data import find_cifar10
 from cifar_learn.dataset import CIFAR10, TensorLoader
 from cifar_learn.model import MODELS, create_model
 from cifar_learn.run import make_loaders, run_training
-from cifar_learn.training import _amp_dtype, _autocast, create_optimizer, set_seed, train
+from cifar_learn.training import amp_dtype, autocast, create_optimizer, set_seed, train
 
 def cpu_name():
     try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
@@ -56,7 +56,7 @@ def run_config(name, seed, passes, n_train, device, out) -> TrainingConfig:
     if per == 0: sys.exit(f"preset {name!r}: its batches of {cfg.batch_size} drop the short one, and {n_train} training images make none")
     passes = passes or PASSES.get(name)
     steps = math.ceil(passes * per) if passes else cfg.steps
-    return dataclasses.replace(cfg, steps=steps, eval_step=min(per, steps))
+    return dataclasses.replace(cfg, steps=steps, eval_every=min(per, steps))
 
 def run_or_read(cfg:TrainingConfig, data):
     "Train `cfg` unless its folder already holds a finished run of exactly this config; its history, metrics and wall seconds."
@@ -72,7 +72,7 @@ def run_or_read(cfg:TrainingConfig, data):
 
 def loop_images_per_second(cfg, train_ds, test_ds, steps) -> float:
     "Images/s of `train` over `steps` steps after `steps` warm-up steps (the time between its two evaluations)."
-    c = dataclasses.replace(cfg, steps=2 * steps, eval_step=steps, checkpoint_every=10**6, lookahead=cfg.lookahead,
+    c = dataclasses.replace(cfg, steps=2 * steps, eval_every=steps, checkpoint_every=10**6, lookahead=cfg.lookahead,
                             out_dir=tempfile.mkdtemp(), tta=0)
     set_seed(c.seed)
     net = create_model(c.model, **c.model_args, label_smoothing=c.label_smoothing).init_from_data(train_ds.images[:5000])
@@ -91,9 +91,9 @@ def bare_images_per_second(cfg, model, precision, steps, batch_size=None, x=None
     if cfg.channels_last: x = x.contiguous(memory_format=torch.channels_last)
     y = (torch.randint(0, 10, (bs,)) if y is None else y).to(device)
     opt = create_optimizer(net, cfg)
-    scaler = torch.amp.GradScaler(device.type, enabled=_amp_dtype(device, precision) == torch.float16)
+    scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype(device, precision) == torch.float16)
     def step():
-        with _autocast(device, precision): _, loss = net(x, y)
+        with autocast(device, precision): _, loss = net(x, y)
         opt.zero_grad(set_to_none=True); scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
         return loss
     for _ in range(steps): step()
@@ -105,7 +105,7 @@ def bare_images_per_second(cfg, model, precision, steps, batch_size=None, x=None
 
 def precision_table(device, presets, zoo_batch, steps) -> list:
     "Training images/s in fp32 and in bf16 autocast: each preset's model at its batch size, each zoo model at `zoo_batch`."
-    auto = {None: 'fp32', torch.bfloat16: 'bf16', torch.float16: 'fp16'}[_amp_dtype(device, 'auto')]
+    auto = {None: 'fp32', torch.bfloat16: 'bf16', torch.float16: 'fp16'}[amp_dtype(device, 'auto')]
     cases = [(f"{name}: {cfg.model} {cfg.model_args.get('widths', '')}", cfg) for name in presets for cfg in [preset(name, device=str(device))]]
     cases += [(f"{name} (default widths)", TrainingConfig(model=name, device=str(device), batch_size=zoo_batch)) for name in sorted(MODELS)]
     rows = []

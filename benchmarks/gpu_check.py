@@ -73,7 +73,7 @@ def default_preset(data, out:Path, seeds, steps, compile:bool, **overrides) -> l
     rows = []
     for seed in seeds:
         cfg = preset('airbench', seed=seed, device='cuda', compile=compile, out_dir=str(out / f"airbench-c{int(compile)}-{seed}"),
-                     **overrides, **({'steps': steps, 'eval_step': steps} if steps else {}))
+                     **overrides, **({'steps': steps, 'eval_every': steps} if steps else {}))
         m = run_training(cfg, data, quiet=True)
         h = json.loads((Path(cfg.out_dir) / 'history.json').read_text())
         rows.append(dict(seed=seed, accuracy=m['accuracy'], train_seconds=h['seconds'][-1],
@@ -83,7 +83,7 @@ def default_preset(data, out:Path, seeds, steps, compile:bool, **overrides) -> l
 
 def kill_and_resume(data, out:Path, steps:int, kill_after:int, overrides:dict) -> dict:
     "SIGKILL a CUDA run after its checkpoint of step `kill_after`, resume it; compare with the uninterrupted run, and that with a twin."
-    args = ['--data', data, '--steps', steps, '--eval-step', steps, '--checkpoint-every', max(1, kill_after // 2), '--quiet', '--device', 'cuda']
+    args = ['--data', data, '--steps', steps, '--eval-every', steps, '--checkpoint-every', max(1, kill_after // 2), '--quiet', '--device', 'cuda']
     for k, v in overrides.items(): args += [f"--{k.replace('_', '-')}", json.dumps(v) if isinstance(v, dict) else v]
     cli = lambda folder, *more: [sys.executable, '-c', 'from cifar_learn.run import main; main()', *map(str, args), '--out', folder, *more]
     for name in ('whole', 'twin'):

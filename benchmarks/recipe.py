@@ -38,13 +38,13 @@ def hardware(device):
 def fitted(name, data, budget, seed, device, out):
     "The preset's config, its steps cut to what fits in `budget` training seconds."
     cfg = preset(name, seed=seed, device=device, out_dir=str(out / f'{name}-seed{seed}'))
-    probe = preset(name, seed=seed, device=device, steps=12, eval_step=6, checkpoint_every=12, tta=0, out_dir=tempfile.mkdtemp())
+    probe = preset(name, seed=seed, device=device, steps=12, eval_every=6, checkpoint_every=12, tta=0, out_dir=tempfile.mkdtemp())
     run_training(probe, data, quiet=True)
     s = json.loads((Path(probe.out_dir) / 'history.json').read_text())['seconds']
     per_step = (s[1] - s[0]) / 6   # the second six steps: the first ones include one-time setup
     steps = min(cfg.steps, max(10, int(budget / per_step)))
-    evals = min(20, max(10, steps // cfg.eval_step))   # 10 to 20 points on the accuracy-vs-time curve
-    return preset(name, seed=seed, device=device, out_dir=cfg.out_dir, steps=steps, eval_step=max(1, steps // evals),
+    evals = min(20, max(10, steps // cfg.eval_every))   # 10 to 20 points on the accuracy-vs-time curve
+    return preset(name, seed=seed, device=device, out_dir=cfg.out_dir, steps=steps, eval_every=max(1, steps // evals),
                   checkpoint_every=steps)
 
 def timed_run(cfg, data):

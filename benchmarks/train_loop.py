@@ -51,7 +51,7 @@ def time_ours(root, bs, steps, device, warmup=3):
     small_test = [(ds.images[:bs].float() / 255, ds.labels[:bs])]
     def run(n):
         out = tempfile.mkdtemp()
-        cfg = TrainingConfig(model='convnet', batch_size=bs, steps=n, eval_step=n, checkpoint_every=n, device=str(device), out_dir=out)
+        cfg = TrainingConfig(model='convnet', batch_size=bs, steps=n, eval_every=n, checkpoint_every=n, device=str(device), out_dir=out)
         set_seed(0); net = create_model('convnet')
         tl = TensorLoader(ds, bs, device=device, seed=0)
         t0 = time.perf_counter()

@@ -19,10 +19,10 @@ from .config import CHOICES, DEVICE_PATTERN, ConfigError, PRESETS, TrainingConfi
 from .data import (CIFAR10_MD5, CIFAR10_URL, FolderInUseError, atomic_write, download_cifar10, find_cifar10,
                               folder_lock, remove_temporaries)
 from .dataset import CIFAR10, TensorLoader, share_of_batch, split_indices
-from .distributed import barrier, init_distributed, world
+from .distributed import barrier, check_sync_batchnorm, init_distributed, world
 from .model import create_model
 from .report import write_report
-from .training import (_check_sync_batchnorm, CheckpointError, ResumeError, TrainingInterrupted, check_data, create_optimizer, data_fingerprint, evaluate,
+from .training import (CheckpointError, ResumeError, TrainingInterrupted, check_data, create_optimizer, data_fingerprint, evaluate,
                                   resume_checkpoint, run_precision, set_seed, train)
 
 # %% ../nbs/06_run.ipynb #793ac2c1
@@ -103,7 +103,7 @@ def run_training(cfg:TrainingConfig, # the run's settings
         if not cfg.resume and (out / 'config.json').exists():
             raise FileExistsError(f"{out} already holds a run (config.json); nothing was overwritten. Use --resume, or another --out")
         ck = resume_checkpoint(cfg)                           # a resume with other settings is refused here, before any write
-        _check_sync_batchnorm(cfg, size)
+        check_sync_batchnorm(cfg, size)
         precision = run_precision(cfg, ck and ck.state['precision'])   # the run's own on a resume; bf16 on a T4 is refused
         get = lambda: find_cifar10(data) if data is not None else download_cifar10(cfg.data_dir, url=url, md5=md5, quiet=quiet)
         root = get() if rank == 0 else None
@@ -139,6 +139,10 @@ class _Parser(argparse.ArgumentParser):
 
 def _flag(name:str) -> str: return '--' + name.replace('_', '-')
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    "Each flag's default after its help, except where there is none to show (None)."
+    def _get_help_string(self, action): return action.help if action.default is None else super()._get_help_string(action)
+
 def _fail(status:int, message):
     "Print `message` on stderr as one line, `cifar_learn_train: error: ...` (naming the process under torchrun), and exit with `status`."
     rank, size = world()
@@ -170,7 +174,7 @@ def build_parser(base:TrainingConfig=None, # the config whose values the flags d
                 ) -> argparse.ArgumentParser:
     "The `cifar_learn_train` parser: the run's options, then one flag per `TrainingConfig` field, with its comment as help."
     base = base or preset('airbench')
-    p = _Parser(prog='cifar_learn_train', formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    p = _Parser(prog='cifar_learn_train', formatter_class=_Help,
                 description='Train a CIFAR-10 classifier (cifar_learn): a preset or a config.json, changed by the flags below.')
     run = p.add_argument_group('the run')
     run.add_argument('--data', help='a cifar-10-batches-py folder, or the folder holding it (default: download into --data-dir)')
@@ -184,7 +188,7 @@ def build_parser(base:TrainingConfig=None, # the config whose values the flags d
     group = p.add_argument_group('settings (the fields of TrainingConfig; defaults from the chosen preset or --config)')
     docs = field_docs()
     for f in fields(TrainingConfig):
-        names = [_flag(f.name)] + (['--out'] if f.name == 'out_dir' else [])
+        names = [_flag(f.name)] + {'out_dir': ['--out'], 'eval_every': ['--eval-step']}.get(f.name, [])   # --eval-step: its old name
         group.add_argument(*names, dest=f.name, default=getattr(base, f.name), help=docs[f.name], **_field_kwargs(f))
     return p
 
@@ -212,7 +216,7 @@ def config_from_args(args:argparse.Namespace, # parsed by `build_parser(base)`
     "The `TrainingConfig` of a parsed command line: each field's flag, over `base`."
     d = {f.name: getattr(args, f.name) for f in fields(TrainingConfig)}
     if d['model'] != base.model and d['model_args'] == base.model_args: d['model_args'] = {}   # not the preset's widths
-    if d['steps'] != base.steps and d['eval_step'] == base.eval_step: d['eval_step'] = min(d['eval_step'], d['steps'])
+    if d['steps'] != base.steps and d['eval_every'] == base.eval_every: d['eval_every'] = min(d['eval_every'], d['steps'])
     return TrainingConfig(**d)
 
 # %% ../nbs/06_run.ipynb #5a23fec8

@@ -40,7 +40,7 @@ def data() -> Path:
 def small_config(**kw):
     "A run that takes seconds: the seed ConvNet (its Dropout draws from the GPU's generator), batches of 32."
     from cifar_learn.config import TrainingConfig
-    return TrainingConfig(**{**dict(model='convnet', optimizer='adam', lr=1e-3, steps=8, eval_step=4, batch_size=32, val_size=0,
+    return TrainingConfig(**{**dict(model='convnet', optimizer='adam', lr=1e-3, steps=8, eval_every=4, batch_size=32, val_size=0,
                                     checkpoint_every=2, out_dir=tempfile.mkdtemp(prefix='cuda-sim-run-'), device='cuda'), **kw})
 
 
@@ -216,13 +216,13 @@ class T4(OnSimulatedGPU):
 
     def test_precision_on_a_t4_is_fp16_with_a_scaler(self):
         import torch
-        from cifar_learn.training import _amp_dtype, train, create_optimizer
+        from cifar_learn.training import amp_dtype, train, create_optimizer
         from cifar_learn.dataset import CIFAR10, TensorLoader
         from cifar_learn.model import create_model
         cuda = torch.device('cuda')
-        self.assertEqual(_amp_dtype(cuda, 'auto'), torch.float16)         # the real capability, nothing faked
-        with self.assertRaisesRegex(ValueError, r"precision='bf16' needs a GPU with native bf16.*Tesla T4 is 7.5"): _amp_dtype(cuda, 'bf16')
-        cfg = small_config(steps=2, eval_step=2)
+        self.assertEqual(amp_dtype(cuda, 'auto'), torch.float16)         # the real capability, nothing faked
+        with self.assertRaisesRegex(ValueError, r"precision='bf16' needs a GPU with native bf16.*Tesla T4 is 7.5"): amp_dtype(cuda, 'bf16')
+        cfg = small_config(steps=2, eval_every=2)
         net = create_model('convnet')
         seen = []
         net.register_forward_hook(lambda m, a, out: seen.append(out[0].dtype) if m.training else None)
@@ -267,14 +267,15 @@ class T4(OnSimulatedGPU):
 
     def test_compile_and_sync_batchnorm_checks(self):
         import torch
-        from cifar_learn.training import _check_compile, _check_sync_batchnorm
-        _check_compile(torch.device('cuda'))                              # a T4 (7.5) with Triton, as on Colab: allowed
-        _check_sync_batchnorm(small_config(sync_batchnorm=True), 2)        # on CUDA: accepted
+        from cifar_learn.training import check_compile
+        from cifar_learn.distributed import check_sync_batchnorm
+        check_compile(torch.device('cuda'))                              # a T4 (7.5) with Triton, as on Colab: allowed
+        check_sync_batchnorm(small_config(sync_batchnorm=True), 2)        # on CUDA: accepted
 
     def test_the_command_on_cuda(self):
         import torch
         out = Path(tempfile.mkdtemp()) / 'run'
-        p = on_sim('cifar_learn_train', '--data', data(), '--device', 'cuda', '--model', 'convnet', '--steps', 2, '--eval-step', 2,
+        p = on_sim('cifar_learn_train', '--data', data(), '--device', 'cuda', '--model', 'convnet', '--steps', 2, '--eval-every', 2,
                    '--batch-size', 32, '--quiet', '--out', out)
         self.assertEqual(p.returncode, 0, p.stderr[-3000:])
         self.assertEqual(json.loads((out / 'config.json').read_text())['device'], 'cuda')
@@ -287,11 +288,11 @@ class A100(OnSimulatedGPU):
 
     def test_precision_on_an_a100_is_bf16(self):
         import torch
-        from cifar_learn.training import TrainState, _amp_dtype
+        from cifar_learn.training import TrainState, amp_dtype
         from cifar_learn.dataset import TensorLoader
         from cifar_learn.model import create_model
-        self.assertEqual(_amp_dtype(torch.device('cuda'), 'auto'), torch.bfloat16)
-        self.assertEqual(_amp_dtype(torch.device('cuda'), 'bf16'), torch.bfloat16)
+        self.assertEqual(amp_dtype(torch.device('cuda'), 'auto'), torch.bfloat16)
+        self.assertEqual(amp_dtype(torch.device('cuda'), 'bf16'), torch.bfloat16)
         cfg = small_config()
         state = TrainState(create_model('convnet').cuda(), torch.optim.SGD([torch.zeros(1)], lr=1), cfg,
                            TensorLoader((torch.zeros(4, 3, 32, 32, dtype=torch.uint8), torch.zeros(4)), 2))
@@ -305,10 +306,10 @@ class P100(OnSimulatedGPU):
 
     def test_precision_and_compile_on_a_p100(self):
         import torch
-        from cifar_learn.training import _amp_dtype, _check_compile
-        self.assertEqual(_amp_dtype(torch.device('cuda'), 'auto'), torch.float16)
+        from cifar_learn.training import amp_dtype, check_compile
+        self.assertEqual(amp_dtype(torch.device('cuda'), 'auto'), torch.float16)
         with self.assertRaisesRegex(RuntimeError, 'compute capability 7.0 or newer for Triton; this one is 6.0'):
-            _check_compile(torch.device('cuda'))
+            check_compile(torch.device('cuda'))
 
     def test_torch_warns_when_its_build_has_no_kernels_for_the_gpu(self):
         "This torch (CUDA 13) has no kernels for capability 6.0, and says so, as it would on Kaggle's P100."
