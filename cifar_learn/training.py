@@ -617,13 +617,13 @@ def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
     net.to(device)
     if c.channels_last: net.to(memory_format=torch.channels_last)   # NHWC: faster convolutions on GPU and CPU
     if c.compile: check_compile(device)
-    model = wrap(net, train_loader, c)                              # `net`; under torchrun, in DDP (chapter 08)
-    if c.compile: model = torch.compile(model)
     lock = folder_lock(c.checkpoint_path) if rank == 0 else nullcontext()   # one run per folder; rank 0 writes
     with lock, _StopOnSignal(quiet) as stop:
         if rank == 0: remove_temporaries(c.checkpoint_path, CHECKPOINT_FILES)   # left by a process killed while saving
         state = TrainState(net, optimizer, c, train_loader, eval_loader)
         _resume_or_refuse(state, quiet)
+        model = wrap(net, train_loader, c)                          # `net`; under torchrun, in DDP (chapter 08), which
+        if c.compile: model = torch.compile(model)                  # holds the parameters: so after they are restored
         net.train()
         bad = torch.full((), -1, device=device, dtype=torch.long)    # the first step with a non-finite loss
         seconds, t_last, images = (state.history['seconds'] or [0.0])[-1], time.perf_counter(), 0
