@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from .config import TrainingConfig, recipe_changes
 from .data import atomic_write, folder_lock, remove_temporaries
-from .distributed import agree_stop, all_reduce_, broadcast, init_distributed, world, wrap
+from .distributed import agree_stop, all_reduce_, broadcast, init_distributed, is_main, world, wrap
 from .model import MODELS, Classifier, create_model
 
 # %% ../nbs/04_training.ipynb #6b58dbfe
@@ -220,7 +220,7 @@ def run_precision(config:TrainingConfig, # the run's settings: `precision` and `
     device = config.resolved_device()
     if saved and (config.precision != 'auto' or _native(device, saved)): return saved
     # under torchrun rank 0 decides and tells the others: two probes could disagree, and one step would mix two precisions
-    return broadcast(resolve_precision(device, config.precision) if world()[0] == 0 else None)
+    return broadcast(resolve_precision(device, config.precision) if is_main() else None)
 
 # %% ../nbs/04_training.ipynb #d3745020
 @torch.no_grad()
@@ -409,7 +409,7 @@ def load_state_dict(self:TrainState, state:dict): # as returned by `state_dict`
     if state['scaler']: self.scaler.load_state_dict(state['scaler'])   # empty when saved without fp16 (on a CPU, an A100)
     self.step, self.best_accuracy, self.history = state['step'], state['best_accuracy'], state['history']
     self.batches.load_state_dict(state['loader']); self.meters.copy_(state['meters'])
-    if world()[0]: self.meters.zero_()   # under torchrun rank 0 holds the sums since the last evaluation (chapter 08)
+    if not is_main(): self.meters.zero_()   # under torchrun rank 0 holds the sums since the last evaluation (chapter 08)
     if self.lookahead and state['lookahead'] is not None:
         self.lookahead.slow = {k: v.to(self.meters.device) for k, v in state['lookahead'].items()}
     set_rng_state(state['rng'])
@@ -535,7 +535,7 @@ def _resume_or_refuse(state:TrainState, quiet:bool):
         return
     _check_resumable(ck, net, c)
     check_data(ck, state.data)
-    for damaged, e in ck.passed_over if world()[0] == 0 else []:   # rank 0 writes
+    for damaged, e in ck.passed_over if is_main() else []:   # rank 0 writes
         # kept beside the run, renamed, so that the next save does not replace it unseen; said even when quiet
         if damaged.exists(): damaged.replace(damaged.with_name(damaged.name + '.damaged'))
         print(f"{e}; resuming from {ck.path} (step {ck.step}) instead; the damaged file is kept as {damaged.name}.damaged", file=sys.stderr)
