@@ -33,7 +33,9 @@ from cifar_learn.data import find_cifar10
 from cifar_learn.dataset import CIFAR10, TensorLoader
 from cifar_learn.model import MODELS, create_model
 from cifar_learn.run import make_loaders, run_training
-from cifar_learn.training import amp_dtype, autocast, create_optimizer, set_seed, train
+from cifar_learn.training import set_seed, train
+from cifar_learn.optimizers import create_optimizer
+from cifar_learn.devices import amp_dtype, autocast
 
 def cpu_name():
     try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))

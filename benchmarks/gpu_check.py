@@ -36,7 +36,7 @@ import torch
 from cifar_learn.config import preset
 from cifar_learn.data import find_cifar10
 from cifar_learn.run import run_training
-from cifar_learn.training import compare_states, load_checkpoint
+from cifar_learn.checkpoints import compare_states, load_checkpoint
 
 SMALL = {'batch_size': 64, 'model_args': {'widths': [8, 16, 16], 'bn_eps': 1e-12, 'whiten_bias_epochs': 1}}
 SIZES = {   # what each section runs: full size (meant to take about 8 minutes on one GPU) and the dry mode's (a minute on a CPU)

@@ -19,10 +19,12 @@ from torch.utils.data import DataLoader
 sys.path.insert(0, str(Path(__file__).parent))
 from loaders import SeedCIFAR10
 from cifar_learn.config import TrainingConfig
-from cifar_learn.dataset import CIFAR10, TensorLoader, get_device
+from cifar_learn.dataset import CIFAR10, TensorLoader
+from cifar_learn.devices import get_device
 from cifar_learn.fakedata import fake_cifar10
 from cifar_learn.model import create_model
-from cifar_learn.training import create_optimizer, set_seed, train
+from cifar_learn.training import set_seed, train
+from cifar_learn.optimizers import create_optimizer
 
 def seed_loop(net, loader, optimizer, steps, device):
     "The seed's loop, timing only: a new iterator each step, .item() each step."

@@ -7,16 +7,15 @@ __all__ = ['OPTIMIZERS', 'SCHEDULES', 'PRECISIONS', 'LOADERS', 'PADDING_MODES', 
            'RUN_FIELDS', 'TrainingConfig', 'ConfigError', 'field_docs', 'decoupled_sgd', 'preset', 'recipe_changes']
 
 # %% ../nbs/03_config.ipynb #f4ce9a0e
-import ast, difflib, functools, io, json, linecache, math, os, re, tokenize
+import ast, difflib, functools, io, json, linecache, math, re, tokenize
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 
 import torch
 from fastcore.basics import patch
 
-from .data import atomic_write
-from .dataset import get_device
-from .distributed import world
+from .devices import get_device
+from .files import write_json
 from .model import MODELS, create_model
 
 # %% ../nbs/03_config.ipynb #502ac188
@@ -96,10 +95,7 @@ def checkpoint_path(self:TrainingConfig) -> Path:
 @patch
 def resolved_device(self:TrainingConfig) -> torch.device:
     "The `torch.device` this config trains on (`device='auto'`: CUDA, then MPS, then CPU; under torchrun each process its own GPU)."
-    d = get_device(self.device)
-    if d.type == 'cuda' and d.index is None and world()[1] > 1:   # torchrun: GPU LOCAL_RANK
-        d = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
-    return d
+    return get_device(self.device)
 
 # %% ../nbs/03_config.ipynb #429f96bb
 @patch
@@ -109,9 +105,8 @@ def to_dict(self:TrainingConfig) -> dict:
 
 @patch
 def save(self:TrainingConfig, path) -> Path:
-    "Write the config as JSON to `path`, atomically (`atomic_write`, chapter 00); returns the path."
-    with atomic_write(path) as f: f.write((json.dumps(self.to_dict(), indent=2) + '\n').encode())
-    return Path(path)
+    "Write the config as JSON to `path`, atomically (`write_json`, appendix C); returns the path."
+    return write_json(path, self.to_dict(), indent=2)
 
 @patch(cls_method=True)
 def load(cls:TrainingConfig, path):

@@ -17,7 +17,8 @@ from PIL import Image
 
 from .config import TrainingConfig
 from .data import CIFAR10_CLASSES
-from .training import EvalResult, evaluate, load_checkpoint, Checkpoint
+from .training import EvalResult, evaluate
+from .checkpoints import load_checkpoint, Checkpoint
 
 # %% ../nbs/05_report.ipynb #2ec5a27b
 def load_history(src, # a history dict, a `history.json`, a `Checkpoint` or a checkpoint file

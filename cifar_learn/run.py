@@ -6,7 +6,7 @@
 __all__ = ['RUN_FILES', 'make_loaders', 'run_training', 'build_parser', 'base_config', 'config_from_args', 'main']
 
 # %% ../nbs/06_run.ipynb #f7d504d5
-import argparse, copy, json, platform, re, signal, sys, threading
+import argparse, copy, json, platform, re, signal, sys
 from contextlib import nullcontext
 from dataclasses import fields
 from importlib.metadata import PackageNotFoundError, version
@@ -16,14 +16,15 @@ import torch
 from torch.utils.data import DataLoader, DistributedSampler, Subset
 
 from .config import CHOICES, DEVICE_PATTERN, ConfigError, PRESETS, TrainingConfig, field_docs, preset
-from .data import (CIFAR10_MD5, CIFAR10_URL, FolderInUseError, atomic_write, download_cifar10, find_cifar10,
-                              folder_lock, remove_temporaries)
+from .data import CIFAR10_MD5, CIFAR10_URL, download_cifar10, find_cifar10
 from .dataset import CIFAR10, TensorLoader, share_of_batch, split_indices
 from .distributed import barrier, check_sync_batchnorm, init_distributed, world
+from .files import FolderInUseError, folder_lock, handling_signals, remove_temporaries, write_json
 from .model import create_model
 from .report import write_report
-from .training import (CheckpointError, ResumeError, TrainingInterrupted, check_data, create_optimizer, data_fingerprint, evaluate,
-                                  resume_checkpoint, run_precision, set_seed, train)
+from .checkpoints import CheckpointError, ResumeError, check_data, data_fingerprint, resume_checkpoint
+from .training import TrainingInterrupted, evaluate, run_precision, set_seed, train
+from .optimizers import create_optimizer
 
 # %% ../nbs/06_run.ipynb #793ac2c1
 def make_loaders(config:TrainingConfig, # `loader`, `batch_size`, `val_size`, `augment`, `translate`, `device`, `seed`...
@@ -34,6 +35,8 @@ def make_loaders(config:TrainingConfig, # `loader`, `batch_size`, `val_size`, `a
     device, eval_bs = config.resolved_device(), max(config.batch_size, 500)
     rank, size = world()   # under torchrun each process trains on its share of every batch (chapter 08)
     tr_idx, val_idx = split_indices(len(train_ds), config.val_size, config.seed)
+    if config.drop_last and len(tr_idx) < config.batch_size:   # an epoch without a single batch
+        raise ValueError(f"--batch-size {config.batch_size} with --drop-last leaves no batch: the training split has {len(tr_idx):,} images")
     if config.loader == 'tensor':
         part = lambda idx: (train_ds.images[idx], train_ds.labels[idx]) if config.val_size else train_ds
         return (TensorLoader(part(tr_idx), config.batch_size, shuffle=config.shuffle, augment=config.augment, device=device,
@@ -61,10 +64,6 @@ def make_loaders(config:TrainingConfig, # `loader`, `batch_size`, `val_size`, `a
 
 # %% ../nbs/06_run.ipynb #02898787
 RUN_FILES = ('config.json', 'environment.json', 'split.json', 'history.json', 'metrics.json')   # the run's own files, beside its plots
-
-def _write_json(path:Path, obj, indent=1):
-    "Write `obj` as JSON to `path`, atomically (`atomic_write`)."
-    with atomic_write(path) as f: f.write((json.dumps(obj, indent=indent) + '\n').encode())
 
 def _check_split(out:Path, cfg:TrainingConfig, n:int) -> tuple:
     "The run's training indices, and its split as `split.json` records it; a resume whose seed and data draw another split is refused."
@@ -115,20 +114,18 @@ def run_training(cfg:TrainingConfig, # the run's settings
         net = create_model(cfg.model, **cfg.model_args, label_smoothing=cfg.label_smoothing)
         net.init_from_data(train_ds.images[tr_idx])           # the zoo's data hook (chapter 02): training images only
         train_dl, val_dl, test_dl = make_loaders(cfg, train_ds, test_ds)
-        if len(train_dl) == 0:
-            raise ValueError(f"--batch-size {cfg.batch_size} with --drop-last leaves no batch: the training split has {len(tr_idx):,} images")
         if ck: check_data(ck, {'train': data_fingerprint(train_dl), 'eval': data_fingerprint(val_dl or test_dl)})   # the run's images
         if rank == 0:                                         # every check passed: the folder now holds this run
-            _write_json(out / 'split.json', split, indent=None)
+            write_json(out / 'split.json', split, indent=None)
             cfg.save(out / 'config.json')
-            _write_json(out / 'environment.json', _environment(cfg, precision, size, ck.step if ck else 0))
-        history = train(net, train_dl, val_dl or test_dl, create_optimizer(net, cfg), cfg, quiet=quiet)
+            write_json(out / 'environment.json', _environment(cfg, precision, size, ck.step if ck else 0))
+        history = train(net, train_dl, val_dl or test_dl, create_optimizer(net, cfg), cfg, quiet=quiet, checkpoint=ck)
         if rank: return None                                  # the test evaluation and the report are rank 0's
-        _write_json(out / 'history.json', history)
+        write_json(out / 'history.json', history)
         r = evaluate(net, test_dl, tta=cfg.tta, precision=precision)   # the test split, once, at the end, as the run trained
         metrics = write_report(net, r, test_ds.images, history, out, test_ds.classes)   # chapter 05: the plots
         extra = {'steps': cfg.steps, 'eval_split': history['eval_split'], 'last_eval_accuracy': history['eval_accuracies'][-1]}
-        _write_json(out / 'metrics.json', {**metrics, **extra})
+        write_json(out / 'metrics.json', {**metrics, **extra})
     return metrics
 
 
@@ -239,8 +236,9 @@ def main(argv=None): # the command-line arguments (default: `sys.argv[1:]`)
     if args.data is not None:
         try: find_cifar10(args.data)
         except (FileNotFoundError, FileExistsError) as e: _fail(2, f"argument --data: {e}")
-    old_term = signal.signal(signal.SIGTERM, _stop_on_sigterm) if threading.current_thread() is threading.main_thread() else None
-    try: m = run_training(cfg, args.data, quiet=args.quiet, url=args.url, md5=args.md5)
+    try:   # SIGTERM, while not training, ends like Ctrl-C: one line, instead of a silent death
+        with handling_signals(_stop_on_sigterm, [signal.SIGTERM]):
+            m = run_training(cfg, args.data, quiet=args.quiet, url=args.url, md5=args.md5)
     except TrainingInterrupted as e: _fail(128 + e.signum, e)          # saved: the message says how to resume
     except KeyboardInterrupt as e:
         if args.debug: raise
@@ -251,7 +249,6 @@ def main(argv=None): # the command-line arguments (default: `sys.argv[1:]`)
         if args.debug: raise
         _fail(1, f"{type(e).__name__}: {e} (--debug shows the traceback)")
     finally:
-        if old_term is not None: signal.signal(signal.SIGTERM, old_term)
         if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()   # torchrun: leave the group cleanly
     if m is None: return                                               # torchrun: rank 0 reports
     print(f"test accuracy {m['accuracy']:.4f}, loss {m['loss']:.4f} after {cfg.steps} steps; wrote {cfg.out_dir}")

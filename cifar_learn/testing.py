@@ -12,10 +12,12 @@ import torch
 from tqdm.auto import tqdm
 
 from .config import TrainingConfig
-from .data import folder_lock
+from .files import folder_lock
 from .dataset import CIFAR10, TensorLoader
 from .model import create_model
-from .training import CheckpointError, TrainingInterrupted, create_optimizer, load_checkpoint, set_seed, train
+from .training import TrainingInterrupted, set_seed, train
+from .optimizers import create_optimizer
+from .checkpoints import CheckpointError, load_checkpoint
 
 # %% ../nbs/91_testing.ipynb #3173c298
 def small_run(config:TrainingConfig, # the run (its device 'cpu'; `resume=True` to continue its checkpoint)

@@ -48,7 +48,7 @@ def run_small(cfg, stop_at=None, restore_cuda_rng=True):
     """Train (or resume) `small_config`-style `cfg` with the library's own `train`; with `stop_at`, a SIGINT (Ctrl-C) arrives
     during that step of the run, as a learner's would, and the run stops after it. Returns the final weights, or the step it
     stopped at."""
-    from cifar_learn import training
+    from cifar_learn import checkpoints, optimizers, training
     from cifar_learn.dataset import CIFAR10, TensorLoader
     from cifar_learn.model import create_model
     training.set_seed(cfg.seed)
@@ -56,7 +56,7 @@ def run_small(cfg, stop_at=None, restore_cuda_rng=True):
     device = cfg.resolved_device()
     train_dl = TensorLoader(CIFAR10(data()), cfg.batch_size, seed=cfg.seed, device=device)
     test_dl = TensorLoader(CIFAR10(data(), train=False), 100, shuffle=False, device=device)
-    done = [ck.step if cfg.resume and (ck := training.resume_checkpoint(cfg)) else 0]   # steps before this process
+    done = [ck.step if cfg.resume and (ck := checkpoints.resume_checkpoint(cfg)) else 0]   # steps before this process
     def ctrl_c(module, args):
         if not module.training: return
         done[0] += 1
@@ -64,7 +64,7 @@ def run_small(cfg, stop_at=None, restore_cuda_rng=True):
     net.register_forward_pre_hook(ctrl_c)
     real = training.set_rng_state
     if not restore_cuda_rng: training.set_rng_state = lambda s: real({**s, 'cuda': []})   # the control: forget the GPU's generator
-    try: training.train(net, train_dl, test_dl, training.create_optimizer(net, cfg), cfg, quiet=True)
+    try: training.train(net, train_dl, test_dl, optimizers.create_optimizer(net, cfg), cfg, quiet=True)
     except training.TrainingInterrupted as e: return e.step
     finally: training.set_rng_state = real
     return {k: v.cpu() for k, v in net.state_dict().items()}
@@ -216,7 +216,9 @@ class T4(OnSimulatedGPU):
 
     def test_precision_on_a_t4_is_fp16_with_a_scaler(self):
         import torch
-        from cifar_learn.training import amp_dtype, train, create_optimizer
+        from cifar_learn.training import train
+        from cifar_learn.optimizers import create_optimizer
+        from cifar_learn.devices import amp_dtype
         from cifar_learn.dataset import CIFAR10, TensorLoader
         from cifar_learn.model import create_model
         cuda = torch.device('cuda')
@@ -267,7 +269,7 @@ class T4(OnSimulatedGPU):
 
     def test_compile_and_sync_batchnorm_checks(self):
         import torch
-        from cifar_learn.training import check_compile
+        from cifar_learn.devices import check_compile
         from cifar_learn.distributed import check_sync_batchnorm
         check_compile(torch.device('cuda'))                              # a T4 (7.5) with Triton, as on Colab: allowed
         check_sync_batchnorm(small_config(sync_batchnorm=True), 2)        # on CUDA: accepted
@@ -288,7 +290,8 @@ class A100(OnSimulatedGPU):
 
     def test_precision_on_an_a100_is_bf16(self):
         import torch
-        from cifar_learn.training import TrainState, amp_dtype
+        from cifar_learn.training import TrainState
+        from cifar_learn.devices import amp_dtype
         from cifar_learn.dataset import TensorLoader
         from cifar_learn.model import create_model
         self.assertEqual(amp_dtype(torch.device('cuda'), 'auto'), torch.bfloat16)
@@ -306,7 +309,7 @@ class P100(OnSimulatedGPU):
 
     def test_precision_and_compile_on_a_p100(self):
         import torch
-        from cifar_learn.training import amp_dtype, check_compile
+        from cifar_learn.devices import amp_dtype, check_compile
         self.assertEqual(amp_dtype(torch.device('cuda'), 'auto'), torch.float16)
         with self.assertRaisesRegex(RuntimeError, 'compute capability 7.0 or newer for Triton; this one is 6.0'):
             check_compile(torch.device('cuda'))
