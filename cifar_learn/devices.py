@@ -14,9 +14,8 @@ import torch
 def get_device(device=None, # None or 'auto': CUDA, then MPS, then CPU; else 'cpu', 'cuda', 'cuda:N', 'mps'
               ) -> torch.device:
     "Resolve `device` to an available `torch.device` (under torchrun, `cuda` is the process's `cuda:LOCAL_RANK`); one clear line for an unknown or unavailable one."
-    if device is None or device == 'auto':
-        mps = getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available()
-        device = 'cuda' if torch.cuda.is_available() else 'mps' if mps else 'cpu'
+    mps = getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available()
+    if device is None or device == 'auto': device = 'cuda' if torch.cuda.is_available() else 'mps' if mps else 'cpu'
     try: d = torch.device(device)
     except (RuntimeError, TypeError) as e:
         raise ValueError(f"unknown device {device!r}: use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'") from e
@@ -24,7 +23,7 @@ def get_device(device=None, # None or 'auto': CUDA, then MPS, then CPU; else 'cp
         raise ValueError(f"device {device!r} requested, but CUDA is not available here (torch.cuda.is_available() is False)")
     if d.type == 'cuda' and d.index is not None and d.index >= torch.cuda.device_count():
         raise ValueError(f"device {device!r} requested, but only {torch.cuda.device_count()} CUDA device(s) exist")
-    if d.type == 'mps' and not (getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available()):
+    if d.type == 'mps' and not mps:
         raise ValueError(f"device {device!r} requested, but MPS is not available here")
     if d.type not in ('cpu', 'cuda', 'mps'): raise ValueError(f"unsupported device {device!r}: use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
     if d.type == 'cuda' and d.index is None and int(os.environ.get('WORLD_SIZE', 1)) > 1:   # torchrun: its GPU

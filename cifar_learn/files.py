@@ -66,8 +66,10 @@ def handling_signals(handler, # called as `handler(signum, frame)`, as by `signa
 def _signals_held():
     "Hold SIGINT and SIGTERM back while the block runs (in the main thread), then deliver them to the handlers they had."
     caught = []
-    with handling_signals(lambda signum, frame: caught.append(signum)): yield
-    for s in dict.fromkeys(caught): signal.raise_signal(s)
+    try:
+        with handling_signals(lambda signum, frame: caught.append(signum)): yield
+    finally:   # delivered even when the block failed: a Ctrl-C during a write that failed is not lost
+        for s in dict.fromkeys(caught): signal.raise_signal(s)
 
 @contextmanager
 def atomic_write(path, # the file to write, or replace
