@@ -20,9 +20,9 @@ from .files import atomic_write
 from .model import MODELS, Classifier, create_model
 
 # %% ../nbs/94_checkpoints.ipynb #0d812ca0
-CHECKPOINT_FORMAT = 'cifar_learn.checkpoint/5'   # 2: the `TrainState` layout; 3: evaluations named by their split;
-                                                  # 4: a SHA-256 of the contents, the run's precision, its data's fingerprints;
-                                                  # 5: a parameter group of its own for each `frozen_after` parameter
+# 2: the `TrainState` layout; 3: evaluations named by their split; 4: a SHA-256 of the contents, the run's precision,
+# its data's fingerprints; 5: a parameter group of its own for each `frozen_after` parameter
+CHECKPOINT_FORMAT = 'cifar_learn.checkpoint/5'
 CHECKPOINT_FILES = ('latest.pt', 'best.pt')       # what a run keeps in its checkpoint folder
 
 class CheckpointError(RuntimeError):
@@ -31,14 +31,16 @@ class CheckpointError(RuntimeError):
 def atomic_save(obj, # anything `torch.save` takes
                 path, # the file to write (or replace)
                ) -> Path:
-    "`torch.save` `obj` to `path` atomically (`atomic_write`): the old file or the new one, never a torn one, even on Ctrl-C."
+    ("`torch.save` `obj` to `path` atomically (`atomic_write`): the old file or the new one, never a torn one, even on "
+     "Ctrl-C.")
     with atomic_write(path) as f: torch.save(obj, f)
     return Path(path)
 
 # %% ../nbs/94_checkpoints.ipynb #22f96718
 def digest(obj, # tensors, and dicts, lists and tuples of them and of plain values (what a checkpoint holds)
           ) -> str:
-    "A SHA-256 (hex) of `obj`: every tensor's dtype, shape and bytes and every plain value, walked in a fixed order; equal contents, equal digest."
+    ("A SHA-256 (hex) of `obj`: every tensor's dtype, shape and bytes and every plain value, walked in a fixed order; "
+     "equal contents, equal digest.")
     h = hashlib.sha256()
     def walk(x):
         if isinstance(x, torch.Tensor):
@@ -59,9 +61,11 @@ def digest(obj, # tensors, and dicts, lists and tuples of them and of plain valu
 # %% ../nbs/94_checkpoints.ipynb #3eadcb4f
 def data_fingerprint(loader, # a `TensorLoader`, or a `DataLoader` over a dataset whose arrays can be read (below)
                     ) -> str:
-    "16 hex digits of the `digest` of the images and labels `loader` draws from, in order; None if they cannot be read without iterating."
-    # readable: an `(images, labels)` pair, a dataset with `images`/`labels` (`CIFAR10`) or torchvision's `data`/`targets`,
-    # and `Subset`s of them (the run layer's split); any other dataset is not fingerprinted, since reading it costs an epoch
+    ("16 hex digits of the `digest` of the images and labels `loader` draws from, in order; None if they cannot be "
+     "read without iterating.")
+    # readable: an `(images, labels)` pair, a dataset with `images`/`labels` (`CIFAR10`) or torchvision's
+    # `data`/`targets`, and `Subset`s of them (the run layer's split); any other dataset is not fingerprinted, since
+    # reading it costs an epoch
     ds, idx = getattr(loader, 'dataset', None), None
     while isinstance(ds, torch.utils.data.Subset):
         idx = torch.as_tensor(ds.indices) if idx is None else torch.as_tensor(ds.indices)[idx]
@@ -85,54 +89,64 @@ class Checkpoint:
     best_accuracy: float          # best validation accuracy so far (0.0 without a validation split)
     state: dict                   # everything `TrainState.load_state_dict` restores
     path: Path                    # the file it was loaded from
-    passed_over: list = None      # `resume_checkpoint`: the run's other checkpoints found damaged, as `(path, CheckpointError)`
+    # `resume_checkpoint`: the run's other checkpoints found damaged, as `(path, CheckpointError)`
+    passed_over: list = None
 
 # %% ../nbs/94_checkpoints.ipynb #ea2aad91
 def _claimed_shapes(config:TrainingConfig) -> dict:
-    "The weight shapes of the model `config` describes, from a model built on the meta device: no memory, whatever its size."
+    ("The weight shapes of the model `config` describes, from a model built on the meta device: no memory, whatever "
+     "its size.")
     with torch.device('meta'):
         return {k: tuple(v.shape) for k, v in create_model(config.model, **config.model_args).state_dict().items()}
 
 def load_checkpoint(path, # a `latest.pt` or `best.pt` written by `train`
                     map_location='cpu', # where to load the tensors
                    ) -> Checkpoint:
-    "Safely load a checkpoint (`weights_only=True`) and rebuild its model; a damaged or foreign file raises `CheckpointError`."
+    ("Safely load a checkpoint (`weights_only=True`) and rebuild its model; a damaged or foreign file raises "
+     "`CheckpointError`.")
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such checkpoint")
     try: d = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:
-        raise CheckpointError(f"{path} is truncated or corrupt and was not used ({type(e).__name__}: {str(e)[:200]})") from e
+        why = f"{type(e).__name__}: {str(e)[:200]}"
+        raise CheckpointError(f"{path} is truncated or corrupt and was not used ({why})") from e
     fmt = d.get('format') if isinstance(d, dict) else None
     if isinstance(fmt, str) and fmt.startswith('cifar_learn.checkpoint/') and fmt != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path} was written in checkpoint format {fmt!r}, which this version of cifar_learn does not read "
-                              f"(it reads {CHECKPOINT_FORMAT!r}); load it with the version that wrote it, or start a new run")
+        raise CheckpointError(f"{path} was written in checkpoint format {fmt!r}, which this version of cifar_learn "
+                              f"does not read (it reads {CHECKPOINT_FORMAT!r}); load it with the version that wrote "
+                              "it, or start a new run")
     if fmt != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path} is not a cifar_learn checkpoint (expected format {CHECKPOINT_FORMAT!r})")
-    if d.pop('sha256', None) != digest(d):   # torch.load does not check the zip's CRCs: a flipped bit would load silently
-        raise CheckpointError(f"{path} is damaged: its contents do not match the SHA-256 saved with them (a changed bit, "
-                              "or an edit); not used")
+    # torch.load does not check the zip's CRCs: a flipped bit would load silently
+    if d.pop('sha256', None) != digest(d):
+        raise CheckpointError(f"{path} is damaged: its contents do not match the SHA-256 saved with them (a changed "
+                              "bit, or an edit); not used")
     try:
         config = TrainingConfig(**d['config'])
         saved = {k: tuple(v.shape) for k, v in d['model'].items()}
-        if (claimed := _claimed_shapes(config)) != saved:   # checked before the model is built: a file cannot make us allocate
+        # checked before the model is built: a file cannot make us allocate
+        if (claimed := _claimed_shapes(config)) != saved:
             n = lambda shapes: sum(math.prod(s) for s in shapes.values())
-            raise CheckpointError(f"{path}: its config describes model {config.model!r} with {n(claimed):,} weights, but it holds "
-                                  f"{n(saved):,} in other shapes; not loaded")
+            raise CheckpointError(f"{path}: its config describes model {config.model!r} with {n(claimed):,} weights, "
+                                  f"but it holds {n(saved):,} in other shapes; not loaded")
         model = create_model(config.model, **config.model_args, label_smoothing=config.label_smoothing)
         model.load_state_dict(d['model'])
         return Checkpoint(model, config, d['history'], d['step'], d['best_accuracy'], d, path)
     except CheckpointError: raise
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as e:
-        raise CheckpointError(f"{path}: its contents do not fit this version of cifar_learn ({type(e).__name__}: {e})") from e
+        why = f"{type(e).__name__}: {e}"
+        raise CheckpointError(f"{path}: its contents do not fit this version of cifar_learn ({why})") from e
 
 # %% ../nbs/94_checkpoints.ipynb #f185b17f
-NOT_COMPARED = ('history/seconds', 'config/out_dir', 'config/checkpoint_dir', 'config/resume', 'sha256')   # a run's clock and folders
+# a run's clock and folders
+NOT_COMPARED = ('history/seconds', 'config/out_dir', 'config/checkpoint_dir', 'config/resume', 'sha256')
 
 def compare_states(a:dict, # a checkpoint's state (`Checkpoint.state`)
                    b:dict, # another one
-                   ignore:tuple=NOT_COMPARED, # paths not compared: by default what differs between two runs that trained alike
+                   ignore:tuple=NOT_COMPARED, # paths not compared (default: what differs between two alike runs)
                   ) -> list:
-    "The paths (`'model/conv1.weight'`, `'optimizer/state/0/momentum_buffer'`...) at which two states differ, tensors bit for bit; [] when equal."
+    ("The paths (`'model/conv1.weight'`, `'optimizer/state/0/momentum_buffer'`...) at which two states differ, tensors "
+     "bit for bit; [] when equal.")
     def walk(x, y, path):
         if path in ignore: return []
         if isinstance(x, torch.Tensor):
@@ -150,15 +164,17 @@ def compare_states(a:dict, # a checkpoint's state (`Checkpoint.state`)
 class ResumeError(ValueError):
     "A resume that would mix two runs (other settings, another model, another validation split); nothing was written."
 
-def resume_checkpoint(config:TrainingConfig, # the run's settings: `checkpoint_path`, `resume`, and the recipe to compare
+def resume_checkpoint(config:TrainingConfig, # the run's settings: `checkpoint_path`, `resume`, the recipe to compare
                      ) -> Checkpoint:
-    "The checkpoint a run of `config` continues from (the newer of `latest.pt` and `best.pt`), or None for a new run; refuses a mixed run."
+    ("The checkpoint a run of `config` continues from (the newer of `latest.pt` and `best.pt`), or None for a new run; "
+     "refuses a mixed run.")
     ckdir = config.checkpoint_path
     found = [ckdir / name for name in CHECKPOINT_FILES if (ckdir / name).exists()]
     if not found: return None
     if not config.resume:
-        raise FileExistsError(f"{ckdir} already holds checkpoints of an earlier run ({', '.join(p.name for p in found)}); nothing "
-                              "was overwritten. Resume it (resume=True, --resume) or choose another out_dir/checkpoint_dir.")
+        raise FileExistsError(f"{ckdir} already holds checkpoints of an earlier run "
+                              f"({', '.join(p.name for p in found)}); nothing was overwritten. Resume it (resume=True, "
+                              "--resume) or choose another out_dir/checkpoint_dir.")
     loaded, damaged = [], []
     for p in found:
         try: loaded.append(load_checkpoint(p))
@@ -168,23 +184,28 @@ def resume_checkpoint(config:TrainingConfig, # the run's settings: `checkpoint_p
     ck.passed_over = damaged
     if changed := recipe_changes(ck.config, config):
         listed = '; '.join(f"{k} {new!r} (saved {old!r})" for k, (old, new) in changed.items())
-        raise ResumeError(f"cannot resume {ck.path} with other settings, since a resume continues the saved run: {listed}. "
-                         "Resume without changing them, or start a new run in another out_dir")
-    if (saved := ck.state.get('world_size', 1)) != (size := world()[1]):   # each process's share of a batch would change
-        raise ResumeError(f"cannot resume {ck.path} with {size} process{'es' if size > 1 else ''}: it was saved by a run of {saved} "
-                          f"(torchrun --nproc_per_node {saved}); resume with {saved}, or start a new run in another out_dir")
+        raise ResumeError(f"cannot resume {ck.path} with other settings, since a resume continues the saved run: "
+                          f"{listed}. Resume without changing them, or start a new run in another out_dir")
+    # each process's share of a batch would change
+    if (saved := ck.state.get('world_size', 1)) != (size := world()[1]):
+        raise ResumeError(f"cannot resume {ck.path} with {size} process{'es' if size > 1 else ''}: it was saved by a "
+                          f"run of {saved} (torchrun --nproc_per_node {saved}); resume with {saved}, or start a new "
+                          "run in another out_dir")
     return ck
 
 # %% ../nbs/94_checkpoints.ipynb #ffb0d9d8
 def resume_or_refuse(state, # a `TrainState` (chapter 04), before its first step
                      quiet:bool=False, # say nothing unless something is wrong
-                     checkpoint:Checkpoint=None, # `resume_checkpoint(state.config)`, if the caller has it; None: looked for here
+                     checkpoint:Checkpoint=None, # `resume_checkpoint(state.config)`, if the caller has it
                     ):
-    "Continue from `resume_checkpoint` if there is one (refusing a mixed run); never start a new run over an earlier run's checkpoints."
+    ("Continue from `resume_checkpoint` if there is one (refusing a mixed run); never start a new run over an earlier "
+     "run's checkpoints.")
     net, c = state.net, state.config
-    if isinstance(net, Classifier) and type(net) is not MODELS[c.model]:   # a checkpoint rebuilds the network from the config
-        raise ValueError(f"the network is a {type(net).__name__} but config.model is {c.model!r}: checkpoints rebuild the network "
-                         f"from the config, so they must agree; set model (and model_args) to describe this network")
+    # a checkpoint rebuilds the network from the config
+    if isinstance(net, Classifier) and type(net) is not MODELS[c.model]:
+        raise ValueError(f"the network is a {type(net).__name__} but config.model is {c.model!r}: checkpoints rebuild "
+                         "the network from the config, so they must agree; set model (and model_args) to describe "
+                         "this network")
     ck = checkpoint or resume_checkpoint(c)   # the run layer loaded it already: not twice
     if ck is None:
         if c.resume and not quiet: print(f'no checkpoint in {c.checkpoint_path}: starting a new run')
@@ -194,23 +215,26 @@ def resume_or_refuse(state, # a `TrainState` (chapter 04), before its first step
     for damaged, e in ck.passed_over if is_main() else []:   # rank 0 writes
         # kept beside the run, renamed, so that the next save does not replace it unseen; said even when quiet
         if damaged.exists(): damaged.replace(damaged.with_name(damaged.name + '.damaged'))
-        print(f"{e}; resuming from {ck.path} (step {ck.step}) instead; the damaged file is kept as {damaged.name}.damaged", file=sys.stderr)
+        print(f"{e}; resuming from {ck.path} (step {ck.step}) instead; the damaged file is kept as "
+              f"{damaged.name}.damaged", file=sys.stderr)
     state.load_state_dict(ck.state)
     if not quiet:
-        moved = f"; in {state.precision}, not the run's {ck.state['precision']} (not native here)" if state.precision != ck.state['precision'] else ''
+        saved = ck.state['precision']
+        moved = f"; in {state.precision}, not the run's {saved} (not native here)" if state.precision != saved else ''
         print(f'resumed from {ck.path} at step {state.step}{moved}')
 
 # %% ../nbs/94_checkpoints.ipynb #06f213ca
 def check_data(ck:Checkpoint, # the checkpoint a run resumes from
                data:dict, # `{'train': ..., 'eval': ...}`: the `data_fingerprint`s of the loaders it is given now
               ):
-    "Refuse (`ResumeError`) to resume `ck` on other images than it was trained and evaluated on; a fingerprint that is None is not compared."
+    ("Refuse (`ResumeError`) to resume `ck` on other images than it was trained and evaluated on; a fingerprint that "
+     "is None is not compared.")
     names = {'train': 'training', 'eval': 'evaluation'}
     for k, now in data.items():
         if (was := ck.state['data'].get(k)) and now and was != now:
-            raise ResumeError(f"cannot resume {ck.path} on other data: its {names[k]} images have fingerprint {was}, the ones given "
-                              f"{now}; a resume continues the saved run on its own images. Give it the run's data, or start a new run "
-                              "in another out_dir")
+            raise ResumeError(f"cannot resume {ck.path} on other data: its {names[k]} images have fingerprint {was}, "
+                              f"the ones given {now}; a resume continues the saved run on its own images. Give it the "
+                              "run's data, or start a new run in another out_dir")
 
 def check_resumable(ck:Checkpoint, # the checkpoint a run resumes from
                     net:torch.nn.Module, # the network it is given now
@@ -219,5 +243,6 @@ def check_resumable(ck:Checkpoint, # the checkpoint a run resumes from
     shapes = {k: tuple(v.shape) for k, v in net.state_dict().items()}
     saved = {k: tuple(v.shape) for k, v in ck.model.state_dict().items()}
     if shapes != saved:
-        raise ResumeError(f"cannot resume from {ck.path}: it holds model {ck.config.model!r} with model_args {ck.config.model_args}, "
-                         "and the network given has different layers. Use the checkpoint's model, or start a new run in another out_dir.")
+        raise ResumeError(f"cannot resume from {ck.path}: it holds model {ck.config.model!r} with model_args "
+                          f"{ck.config.model_args}, and the network given has different layers. Use the checkpoint's "
+                          "model, or start a new run in another out_dir.")

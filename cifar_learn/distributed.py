@@ -15,20 +15,23 @@ import torch.distributed as dist
 
 # %% ../nbs/08_distributed.ipynb #9f5a705e
 def world() -> tuple:
-    "`(rank, world_size)` of this process: the process group's once joined, else torchrun's environment (`RANK`, `WORLD_SIZE`), else `(0, 1)`."
+    ("`(rank, world_size)` of this process: the process group's once joined, else torchrun's environment (`RANK`, "
+     "`WORLD_SIZE`), else `(0, 1)`.")
     if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
     return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
 
 # %% ../nbs/08_distributed.ipynb #f25dc69b
-def init_distributed(device:torch.device, # this process's device (`TrainingConfig.resolved_device()` gives each rank its own GPU)
-                     timeout:float=600.0, # seconds a process waits for the others in any collective before the run fails
+def init_distributed(device:torch.device, # this process's device (`resolved_device()` gives each rank its own GPU)
+                     timeout:float=600.0, # seconds a process waits for the others in a collective before failing
                     ) -> tuple:
-    "Join the process group of a `torchrun` launch, once (NCCL on CUDA, Gloo on the CPU); returns `(rank, world_size)`; nothing to do in one process."
+    ("Join the process group of a `torchrun` launch, once (NCCL on CUDA, Gloo on the CPU); returns `(rank, "
+     "world_size)`; nothing to do in one process.")
     rank, size = world()
     if size > 1 and not dist.is_initialized():
         cuda = device.type == 'cuda'
         if cuda: torch.cuda.set_device(device)
-        dist.init_process_group('nccl' if cuda else 'gloo', timeout=timedelta(seconds=timeout), device_id=device if cuda else None)
+        dist.init_process_group('nccl' if cuda else 'gloo', timeout=timedelta(seconds=timeout),
+                                device_id=device if cuda else None)
         die_with_launcher()
     return world()
 
@@ -37,7 +40,8 @@ LAUNCHER_GRACE = 20.0   # seconds a process whose torchrun died has to stop clea
 def die_with_launcher(grace:float=LAUNCHER_GRACE, # seconds to stop cleanly (as on SIGTERM) before exiting at once
                       poll:float=0.5, # seconds between two looks at the parent process
                      ) -> threading.Thread:
-    "Under torchrun: when the launcher (this process's parent) dies, stop as on SIGTERM, and exit if still running `grace` seconds later."
+    ("Under torchrun: when the launcher (this process's parent) dies, stop as on SIGTERM, and exit if still running "
+     "`grace` seconds later.")
     # torchrun starts each process in a session of its own, so nothing kills them with it: they would train on, orphans
     # holding the run's folder. The parent's death is seen by polling: the kernel then gives the process a new parent.
     launcher, rank = os.getppid(), world()[0]
@@ -46,8 +50,8 @@ def die_with_launcher(grace:float=LAUNCHER_GRACE, # seconds to stop cleanly (as 
         print(f"[rank {rank}] torchrun (pid {launcher}) is gone: stopping as on SIGTERM", file=sys.stderr, flush=True)
         os.kill(os.getpid(), signal.SIGTERM)   # the loop finishes its step, saves, and stops (chapter 04)
         time.sleep(grace)                      # a process blocked in a collective never gets there: end it
-        print(f"[rank {rank}] still running {grace:.0f} s after torchrun died: exiting; resume from the last checkpoint",
-              file=sys.stderr, flush=True)
+        print(f"[rank {rank}] still running {grace:.0f} s after torchrun died: exiting; resume from the last "
+              "checkpoint", file=sys.stderr, flush=True)
         os._exit(1)
     t = threading.Thread(target=watch, name='cifar_learn: die with the launcher', daemon=True)
     t.start()
@@ -81,29 +85,33 @@ def check_sharded(loader, # the training loader a process was given
     sampler = getattr(loader, 'sampler', None)
     if (rank, size) not in ((getattr(loader, 'rank', None), getattr(loader, 'world_size', None)),
                             (getattr(sampler, 'rank', None), getattr(sampler, 'num_replicas', None))):
-        raise ValueError(f"process {rank} of {size} (torchrun) got a training loader that is not sharded for it, so every process would "
-                         f"train on the same images: use TensorLoader(..., rank={rank}, world_size={size}) or a DataLoader with a "
-                         "DistributedSampler (make_loaders, chapter 06, does both)")
+        raise ValueError(f"process {rank} of {size} (torchrun) got a training loader that is not sharded for it, so "
+                         f"every process would train on the same images: use TensorLoader(..., rank={rank}, "
+                         f"world_size={size}) or a DataLoader with a DistributedSampler (make_loaders, chapter 06, "
+                         "does both)")
 
 def check_sync_batchnorm(config, # a `TrainingConfig`: `sync_batchnorm` and `device`
                          size:int, # the number of processes
                         ):
     "Refuse `sync_batchnorm=True` where torch cannot synchronise BatchNorm: processes on the CPU."
     if config.sync_batchnorm and size > 1 and (device := config.resolved_device()).type != 'cuda':
-        raise ValueError(f"sync_batchnorm=True needs CUDA: torch's SyncBatchNorm synchronises statistics between GPUs only, and this "
-                         f"run is on {device}; set sync_batchnorm=False (each process then normalises with its own share of the batch)")
+        raise ValueError("sync_batchnorm=True needs CUDA: torch's SyncBatchNorm synchronises statistics between GPUs "
+                         f"only, and this run is on {device}; set sync_batchnorm=False (each process then normalises "
+                         "with its own share of the batch)")
 
 # %% ../nbs/08_distributed.ipynb #748d437f
 def wrap(net:torch.nn.Module, # the network, on this process's device
          train_loader, # its training loader (checked to be sharded for this process)
          config, # a `TrainingConfig`: `sync_batchnorm`, `device`
         ) -> torch.nn.Module:
-    "What `train` calls the network through: `net` itself in one process; under torchrun, after the checks, `net` in `DistributedDataParallel` (its BatchNorm synchronised if `sync_batchnorm`)."
+    ("What `train` calls the network through: `net` itself in one process; under torchrun, after the checks, `net` in "
+     "`DistributedDataParallel` (its BatchNorm synchronised if `sync_batchnorm`).")
     rank, size = world()
     if size == 1: return net
     check_sharded(train_loader, rank, size)
     check_sync_batchnorm(config, size)
-    if config.sync_batchnorm: torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)   # in place: statistics over the global batch
+    # in place: statistics over the global batch
+    if config.sync_batchnorm: torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)
     device = config.resolved_device()
     return torch.nn.parallel.DistributedDataParallel(net, device_ids=[device] if device.type == 'cuda' else None)
 
@@ -112,7 +120,8 @@ def agree_stop(signum:int, # the signal this process was asked to stop by (None 
                step:int, # optimizer steps done
                device:torch.device, # this process's device (the collective runs there)
               ) -> int:
-    "The signal that stops the run after `step` (0: none): this process's own in one process; under torchrun the processes agree every 10 steps, so that all stop at the same step."
+    ("The signal that stops the run after `step` (0: none): this process's own in one process; under torchrun the "
+     "processes agree every 10 steps, so that all stop at the same step.")
     if world()[1] == 1: return signum or 0
     if step % 10: return 0
     return int(all_reduce_(torch.tensor(signum or 0, device=device), 'max'))

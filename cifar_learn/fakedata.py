@@ -18,7 +18,8 @@ import numpy as np
 # %% ../nbs/90_fakedata.ipynb #7f22d87b
 def py2_pickle(obj, # dicts, lists, ints, str/bytes and 2-D uint8 arrays, nested
               ) -> bytes:
-    "Serialize `obj` (dicts, lists, ints, str/bytes, 2-D uint8 arrays) with the opcodes Python 2's cPickle used for CIFAR-10."
+    ("Serialize `obj` (dicts, lists, ints, str/bytes, 2-D uint8 arrays) with the opcodes Python 2's cPickle used for "
+     "CIFAR-10.")
     out = bytearray(b'\x80\x02')                                     # PROTO 2
     def string(s):                                                   # SHORT_BINSTRING / BINSTRING
         b = s.encode('latin1') if isinstance(s, str) else bytes(s)
@@ -45,7 +46,8 @@ def py2_pickle(obj, # dicts, lists, ints, str/bytes and 2-D uint8 arrays, nested
             out.extend(b'\x86cnumpy\ndtype\n'); string('u1'); out.extend(b'K\x00K\x01\x87R(K\x03'); string('|')
             out.extend(b'NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89'); string(np.ascontiguousarray(o).tobytes())
             out.extend(b'tb')
-        else: raise TypeError(f"py2_pickle cannot write {type(o).__name__} (only dict, list, int, str, bytes, 2-D uint8 arrays)")
+        else: raise TypeError(f"py2_pickle cannot write {type(o).__name__} (only dict, list, int, str, bytes, 2-D "
+                              "uint8 arrays)")
     write(obj)
     return bytes(out + b'.')                                         # STOP
 
@@ -88,7 +90,8 @@ def write_cifar10(dest, # folder in which `cifar-10-batches-py` is created
     out.mkdir(parents=True, exist_ok=True)
     parts = np.array_split(np.arange(len(train_images)), n_batches)
     for k, idx in enumerate(parts, 1):
-        b = _batch(train_images[idx], train_labels[idx], f'training batch {k} of {n_batches}', int(idx[0]) if len(idx) else 0)
+        first = int(idx[0]) if len(idx) else 0
+        b = _batch(train_images[idx], train_labels[idx], f'training batch {k} of {n_batches}', first)
         (out / f'data_batch_{k}').write_bytes(py2_pickle(b))
     (out / 'test_batch').write_bytes(py2_pickle(_batch(test_images, test_labels, 'testing batch 1 of 1', 0)))
     meta = {'num_cases_per_batch': len(parts[0]), 'label_names': list(classes), 'num_vis': 3072}
@@ -117,7 +120,8 @@ def make_tar_gz(folder, # the folder to pack (it becomes the archive's top-level
         if p.is_dir(): tar.addfile(ti)
         else:
             with open(p, 'rb') as f: tar.addfile(ti, f)
-    with open(tar_path, 'wb') as raw, gzip.GzipFile(fileobj=raw, mode='wb', mtime=0) as gz, tarfile.open(fileobj=gz, mode='w') as tar:
+    with open(tar_path, 'wb') as raw, gzip.GzipFile(fileobj=raw, mode='wb', mtime=0) as gz, \
+         tarfile.open(fileobj=gz, mode='w') as tar:
         add(tar, folder, folder.name)
         for p in sorted(folder.iterdir()): add(tar, p, f'{folder.name}/{p.name}')
     return hashlib.md5(Path(tar_path).read_bytes()).hexdigest()   # what `file_md5` (chapter 00) reads too
@@ -151,14 +155,16 @@ def serve_folder(folder): # the folder whose files are served
 
 # %% ../nbs/90_fakedata.ipynb #fa47e024
 def flip_bit(path, # a file written by `torch.save` (a zip archive whose records are stored uncompressed)
-             record:str='/data/', # the first record whose name contains this (default: the bytes of the first tensor saved)
+             record:str='/data/', # the first record whose name holds this (default: the first tensor's bytes)
              offset:int=3, # which byte of the record
              mask:int=0x40, # the bit(s) to flip (0x40 of byte 3: an exponent bit of a little-endian float32)
             ) -> Path:
-    "Flip one bit inside the file `path`, in place, as a failing disk or a bad copy would: a damaged checkpoint, for tests."
+    ("Flip one bit inside the file `path`, in place, as a failing disk or a bad copy would: a damaged checkpoint, for "
+     "tests.")
     with zipfile.ZipFile(path) as z: info = next(i for i in z.infolist() if record in i.filename)
     raw = bytearray(Path(path).read_bytes())
-    name_len, extra_len = struct.unpack('<HH', raw[info.header_offset + 26:info.header_offset + 30])   # the record's local header
+    # the record's local header
+    name_len, extra_len = struct.unpack('<HH', raw[info.header_offset + 26:info.header_offset + 30])
     raw[info.header_offset + 30 + name_len + extra_len + offset] ^= mask
     Path(path).write_bytes(raw)
     return Path(path)
@@ -172,9 +178,11 @@ def test_mode() -> bool:
 _small = {}
 
 def small_archive() -> tuple:
-    "The test mode's CIFAR-10 archive, written once per process in a temporary folder: `(folder, md5)`, the folder holding `cifar-10-python.tar.gz` (1,100 training images, 100 test)."
+    ("The test mode's CIFAR-10 archive, written once per process in a temporary folder: `(folder, md5)`, the folder "
+     "holding `cifar-10-python.tar.gz` (1,100 training images, 100 test).")
     if not _small:
         site = Path(tempfile.mkdtemp(prefix='cifar_learn-test-')) / 'site'
-        _small['md5'] = fake_cifar10_archive(site, n_train=1100)[1]   # enough for one batch of 1,024 (the `airbench` preset)
+        # enough for one batch of 1,024 (the `airbench` preset)
+        _small['md5'] = fake_cifar10_archive(site, n_train=1100)[1]
         _small['folder'] = site
     return _small['folder'], _small['md5']

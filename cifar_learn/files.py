@@ -21,12 +21,13 @@ _held = {}   # the lock files this process holds, and how many nested `folder_lo
 def _flock(f, folder:Path, wait:bool):
     "Lock the open lock file `f` of `folder` and write our pid in it; warn and go on where locks do not exist."
     if fcntl is None:
-        warnings.warn(f"{folder}: folder locks need fcntl (not on Windows); nothing stops two processes writing here"); return
+        warnings.warn(f"{folder}: folder locks need fcntl (not on Windows); nothing stops two processes writing here")
+        return
     try: fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
     except BlockingIOError:
         f.seek(0); holder = f.read().strip() or 'pid unknown'
-        raise FolderInUseError(f"{folder} is in use by another process ({holder}): one run or download at a time may write "
-                               "there. Wait for it to finish, or use another folder") from None
+        raise FolderInUseError(f"{folder} is in use by another process ({holder}): one run or download at a time may "
+                               "write there. Wait for it to finish, or use another folder") from None
     except OSError as e:   # a file system without locks (some network mounts)
         warnings.warn(f"{folder}: cannot be locked ({e.strerror}); nothing stops two processes writing here"); return
     f.seek(0); f.truncate(); f.write(f"pid {os.getpid()}\n"); f.flush()
@@ -35,7 +36,8 @@ def _flock(f, folder:Path, wait:bool):
 def folder_lock(folder, # the folder to hold (created if missing); its lock file is `folder/.lock`
                 wait:bool=False, # wait for another process to let go, instead of raising `FolderInUseError`
                ):
-    "Hold an exclusive lock on `folder` for the block: one writing process at a time, released on any exit, even a kill."
+    ("Hold an exclusive lock on `folder` for the block: one writing process at a time, released on any exit, even a "
+     "kill.")
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     path = (folder / '.lock').resolve()
     if path in _held:                          # this process holds it already: nothing to wait for
@@ -54,7 +56,8 @@ def folder_lock(folder, # the folder to hold (created if missing); its lock file
 def handling_signals(handler, # called as `handler(signum, frame)`, as by `signal.signal`
                      signals=(signal.SIGINT, signal.SIGTERM), # the signals it handles
                     ):
-    "Handle `signals` with `handler` for the block (in the main thread; elsewhere nothing changes), then restore the handlers they had."
+    ("Handle `signals` with `handler` for the block (in the main thread; elsewhere nothing changes), then restore the "
+     "handlers they had.")
     if threading.current_thread() is not threading.main_thread(): yield; return
     old = {s: signal.signal(s, handler) for s in signals}
     try: yield
@@ -64,7 +67,8 @@ def handling_signals(handler, # called as `handler(signum, frame)`, as by `signa
 # %% ../nbs/92_files.ipynb #e120535b
 @contextmanager
 def _signals_held():
-    "Hold SIGINT and SIGTERM back while the block runs (in the main thread), then deliver them to the handlers they had."
+    ("Hold SIGINT and SIGTERM back while the block runs (in the main thread), then deliver them to the handlers they "
+     "had.")
     caught = []
     try:
         with handling_signals(lambda signum, frame: caught.append(signum)): yield
@@ -95,7 +99,8 @@ def atomic_write(path, # the file to write, or replace
 def remove_temporaries(folder, # a folder this process holds (`folder_lock`)
                        names, # the file names whose leftover `atomic_write` temporaries to remove
                       ) -> list:
-    "Remove the temporary files that `atomic_write` calls for `names` left in `folder` when killed; returns what it removed."
+    ("Remove the temporary files that `atomic_write` calls for `names` left in `folder` when killed; returns what it "
+     "removed.")
     gone = [p for name in names for p in Path(folder).glob(f'.{name}.*.tmp') if p.is_file()]
     for p in gone: p.unlink(missing_ok=True)
     return gone

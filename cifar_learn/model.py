@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from torch import nn
 
+from .checks import is_int
 from .dataset import Normalize
 
 # %% ../nbs/02_model.ipynb #79971dc5
@@ -26,7 +27,8 @@ class Classifier(nn.Module):
                 targets=None, # int64 labels (B,), or None
                ):
         logits = self.body(self.norm(x))
-        loss = None if targets is None else F.cross_entropy(logits.float(), targets, label_smoothing=self.label_smoothing)
+        if targets is None: return logits, None
+        loss = F.cross_entropy(logits.float(), targets, label_smoothing=self.label_smoothing)
         return logits, loss
 
     def init_from_data(self, images, # the uint8 training images (N, 3, 32, 32)
@@ -35,7 +37,8 @@ class Classifier(nn.Module):
         return self
 
     def frozen_after(self) -> dict:
-        "`{parameter name: epoch}`: parameters that stop learning when that epoch starts (the optimizer's schedule gives them lr 0); none for most models."
+        ("`{parameter name: epoch}`: parameters that stop learning when that epoch starts (the optimizer's schedule "
+         "gives them lr 0); none for most models.")
         return {}
 
 # %% ../nbs/02_model.ipynb #e11ecaaf
@@ -125,7 +128,8 @@ class Residual(nn.Module):
 
 # %% ../nbs/02_model.ipynb #377a0965
 class ResNet9(Classifier):
-    "The ResNet-9 of the fast CIFAR-10 recipes: prep layer, three stages (two with a `Residual` block), max-pool, linear, scaled."
+    ("The ResNet-9 of the fast CIFAR-10 recipes: prep layer, three stages (two with a `Residual` block), max-pool, "
+     "linear, scaled.")
     def __init__(self, widths=(64, 128, 256, 512), # channels: prep layer, then the three stages
                  n_classes:int=10, # outputs
                  scale:float=0.125, # multiplies the logits
@@ -175,11 +179,10 @@ class AirNet(Classifier):
                  scale:float=1/9, # multiplies the logits
                  label_smoothing:float=0.0, # passed to `Classifier`
                  bn_eps:float=1e-5, # BatchNorm's epsilon (airbench: 1e-12)
-                 whiten_bias_epochs:int=None, # train the whitening layer's bias for this many epochs only (airbench: 3); None: always
+                 whiten_bias_epochs:int=None, # train the whitening bias for this many epochs (airbench: 3); None: all
                 ):
         super().__init__(label_smoothing)
-        if whiten_bias_epochs is not None and (isinstance(whiten_bias_epochs, bool) or not isinstance(whiten_bias_epochs, int)
-                                               or whiten_bias_epochs < 0):
+        if whiten_bias_epochs is not None and not (is_int(whiten_bias_epochs) and whiten_bias_epochs >= 0):
             raise ValueError(f"whiten_bias_epochs must be None or an integer >= 0, got {whiten_bias_epochs!r}")
         self.whiten = nn.Conv2d(3, 24, 2, bias=True)            # 12 whitening filters and their negatives
         self.whiten.weight.requires_grad_(False)
@@ -189,7 +192,8 @@ class AirNet(Classifier):
         self.scale = scale
 
     def frozen_after(self) -> dict:
-        "The whitening bias stops learning at epoch `whiten_bias_epochs` (`create_optimizer` gives it a group whose lr the schedule sets to 0)."
+        ("The whitening bias stops learning at epoch `whiten_bias_epochs` (`create_optimizer` gives it a group whose "
+         "lr the schedule sets to 0).")
         return {} if self.whiten_bias_epochs is None else {'whiten.bias': self.whiten_bias_epochs}
     def body(self, x):
         x = self.groups(F.gelu(self.whiten(x)))

@@ -14,18 +14,23 @@ from .config import TrainingConfig
 
 # %% ../nbs/95_optimizers.ipynb #63d57a07
 def create_optimizer(net:torch.nn.Module, # the model whose parameters are optimized
-                     config:TrainingConfig, # `optimizer`, `lr`, `betas`, `momentum`, `nesterov`, `weight_decay`, `bias_lr_scale`
+                     config:TrainingConfig, # `optimizer`, `lr`, `betas`, `momentum`, `nesterov`, `weight_decay`...
                     ) -> torch.optim.Optimizer:
-    "The optimizer that `config.optimizer` names, with the config's lr, betas or momentum, weight decay and BatchNorm-bias lr scale; a group of its own for each parameter the model freezes (`frozen_after`)."
+    ("The optimizer that `config.optimizer` names, with the config's lr, betas or momentum, weight decay and "
+     "BatchNorm-bias lr scale; a group of its own for each parameter the model freezes (`frozen_after`).")
     c = config
-    bn_biases = [m.bias for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.bias is not None]
-    frozen = getattr(net, 'frozen_after', dict)()     # {name: epoch}: parameters that stop learning (AirNet's whitening bias)
+    bn = torch.nn.modules.batchnorm._BatchNorm
+    bn_biases = [m.bias for m in net.modules() if isinstance(m, bn) and m.bias is not None]
+    # {name: epoch}: parameters that stop learning (AirNet's whitening bias)
+    frozen = getattr(net, 'frozen_after', dict)()
     named = dict(net.named_parameters())
     ids = {id(b) for b in bn_biases} | {id(named[n]) for n in frozen}
     groups = [{'params': [q for q in net.parameters() if id(q) not in ids]}]
     if bn_biases:   # lr times the scale, weight decay divided by it: the same decay per step (lr x wd)
-        groups.append({'params': bn_biases, 'lr': c.lr * c.bias_lr_scale, 'weight_decay': c.weight_decay / c.bias_lr_scale})
-    groups += [{'params': [named[n]], 'frozen_after': epoch} for n, epoch in frozen.items()]   # `make_scheduler` sets lr 0
+        groups.append({'params': bn_biases, 'lr': c.lr * c.bias_lr_scale,
+                       'weight_decay': c.weight_decay / c.bias_lr_scale})
+    # `make_scheduler` sets lr 0
+    groups += [{'params': [named[n]], 'frozen_after': epoch} for n, epoch in frozen.items()]
     if c.optimizer == 'adam': return torch.optim.Adam(groups, lr=c.lr, betas=c.betas, weight_decay=c.weight_decay)
     if c.optimizer == 'adamw': return torch.optim.AdamW(groups, lr=c.lr, betas=c.betas, weight_decay=c.weight_decay)
     nesterov = c.nesterov and c.momentum > 0
@@ -35,7 +40,8 @@ def create_optimizer(net:torch.nn.Module, # the model whose parameters are optim
 def lr_factor(step:int, # 0-based optimizer step
               config:TrainingConfig, # `schedule`, `warmup`, `start_factor`, `end_factor` and `steps`
              ) -> float:
-    "The multiplier of the peak learning rate at `step` (0-based), for the config's schedule, warm-up, start and end factors."
+    ("The multiplier of the peak learning rate at `step` (0-based), for the config's schedule, warm-up, start and end "
+     "factors.")
     n, start, end = config.steps, config.start_factor, config.end_factor
     warm = int((config.warmup or (0.3 if config.schedule == 'onecycle' else 0)) * n)
     if step < warm: return start + (1 - start) * (step + 1) / warm
@@ -46,9 +52,10 @@ def lr_factor(step:int, # 0-based optimizer step
 
 def make_scheduler(optimizer, # the optimizer whose learning rate is scheduled
                    config:TrainingConfig, # `schedule`, `warmup`, `start_factor`, `end_factor` and `steps`
-                   steps_per_epoch:int=None, # batches per epoch: needed when a group has `frozen_after` (`create_optimizer`)
+                   steps_per_epoch:int=None, # batches per epoch: needed when a group has `frozen_after`
                   ):
-    "A `LambdaLR` following `lr_factor`, and 0 for a group tagged `frozen_after` from that epoch on; call its `step()` after each optimizer step."
+    ("A `LambdaLR` following `lr_factor`, and 0 for a group tagged `frozen_after` from that epoch on; call its "
+     "`step()` after each optimizer step.")
     def factor(group):
         if (epoch := group.get('frozen_after')) is None: return lambda s: lr_factor(s, config)
         if not steps_per_epoch: raise ValueError("a parameter group stops learning after an epoch ('frozen_after'), so "
@@ -68,7 +75,8 @@ class Lookahead:
     def decay(self, step:int, # optimizer steps done
               steps:int, # steps of the whole run
              ) -> float:
-        "How much of the slow weights an update at `step` keeps: 0 at the start, growing as the cube of the progress to 0.95⁵."
+        ("How much of the slow weights an update at `step` keeps: 0 at the start, growing as the cube of the progress "
+         "to 0.95⁵.")
         return 0.95 ** self.every * (step / steps) ** 3
 
     @torch.no_grad()
@@ -83,6 +91,7 @@ class Lookahead:
              step:int, # optimizer steps done
              steps:int, # steps of the whole run
             ):
-        "What the loop calls after each optimizer step: an update every `every` steps, and the slow weights copied into `net` at the end."
+        ("What the loop calls after each optimizer step: an update every `every` steps, and the slow weights copied "
+         "into `net` at the end.")
         if step % self.every == 0: self.update(net, self.decay(step, steps))
         if step == steps: self.update(net, 1.0)

@@ -11,13 +11,17 @@ from .config import PRESETS, TrainingConfig
 # %% ../nbs/07_recipe.ipynb #92224d04
 ABLATION = [   # (row, the change, the fields it sets); each row keeps the fields of the rows above it
     ('A', 'seed recipe: `ConvNet`, Adam 3e-4, no augmentation, fp32', {**PRESETS['seed'], 'batch_size': 512}),
-    ('B', '`bncnn`: BatchNorm, global average pooling (widths 32, 64, 128)', dict(model='bncnn', model_args={'widths': [32, 64, 128]})),
+    ('B', '`bncnn`: BatchNorm, global average pooling (widths 32, 64, 128)',
+     dict(model='bncnn', model_args={'widths': [32, 64, 128]})),
     ('C', '+ augmentation: flip, translate by up to 2 px', dict(augment=True, translate=2)),
     ('D', 'SGD with Nesterov momentum 0.9 at lr 0.2, instead of Adam', dict(optimizer='sgd', lr=0.2, momentum=0.9)),
-    ('E', '+ one-cycle schedule: warm up over 20% of the steps, then decay to 0', dict(schedule='onecycle', warmup=0.2)),
+    ('E', '+ one-cycle schedule: warm up over 20% of the steps, then decay to 0',
+     dict(schedule='onecycle', warmup=0.2)),
     ('F', '+ label smoothing 0.2', dict(label_smoothing=0.2)),
-    ('G', '`resnet9` at half width (32, 64, 128, 256) instead of `bncnn`', dict(model='resnet9', model_args={'widths': [32, 64, 128, 256]})),
-    ('H', '`airnet` at half width (32, 128, 128) instead of `resnet9`', dict(model='airnet', model_args={'widths': [32, 128, 128]})),
+    ('G', '`resnet9` at half width (32, 64, 128, 256) instead of `bncnn`',
+     dict(model='resnet9', model_args={'widths': [32, 64, 128, 256]})),
+    ('H', '`airnet` at half width (32, 128, 128) instead of `resnet9`',
+     dict(model='airnet', model_args={'widths': [32, 128, 128]})),
     ('I', 'lr 2.0 and momentum 0.85, for `airnet`', dict(lr=2.0, momentum=0.85)),
     ('J', '+ test-time augmentation: the mirror image', dict(tta=1)),
     ('K', '`precision=auto`: bf16 on a CPU with native bf16, fp32 elsewhere', dict(precision='auto')),
@@ -31,11 +35,14 @@ ABLATION = [   # (row, the change, the fields it sets); each row keeps the field
     # from `fast` to airbench94, one of its finer points per row: the last row is the `airbench` preset
     ('S', 'translations padded by reflection instead of zeros', dict(padding_mode='reflect')),
     ('T', 'alternating flip: each image mirrored in every other epoch, not at random', dict(alternate_flip=True)),
-    ('U', 'warm up from 0.2x the lr, decay to 0.07x, instead of from and to 0', dict(start_factor=0.2, end_factor=0.07)),
+    ('U', 'warm up from 0.2x the lr, decay to 0.07x, instead of from and to 0',
+     dict(start_factor=0.2, end_factor=0.07)),
     ('V', 'BatchNorm epsilon 1e-12', dict(model_args={'widths': [48, 192, 192], 'bn_eps': 1e-12})),
-    ('W', 'the whitening bias learns for 3 epochs only', dict(model_args={'widths': [48, 192, 192], 'bn_eps': 1e-12, 'whiten_bias_epochs': 3})),
+    ('W', 'the whitening bias learns for 3 epochs only',
+     dict(model_args={'widths': [48, 192, 192], 'bn_eps': 1e-12, 'whiten_bias_epochs': 3})),
     ('X', "drop each epoch's short last batch", dict(drop_last=True)),
-    ('Y', "widths 64, 256, 256: airbench94's", dict(model_args={'widths': [64, 256, 256], 'bn_eps': 1e-12, 'whiten_bias_epochs': 3})),
+    ('Y', "widths 64, 256, 256: airbench94's",
+     dict(model_args={'widths': [64, 256, 256], 'bn_eps': 1e-12, 'whiten_bias_epochs': 3})),
     ('Z', 'batches of 1,024 at lr 3.0: the same lr per image', dict(batch_size=1024, lr=3.0)),
     ('AA', "lr 1.5 and weight decay 0.0153/11.5: airbench94's, `decoupled_sgd(11.5, 0.0153, 0.85, 1024)`",
      dict(lr=1.5, weight_decay=0.0153 / 11.5)),
@@ -55,7 +62,8 @@ IDEAS = {   # the fields that together make one idea; every row after A sets the
 def ablation_configs(images:int=156 * 512, # training images per row, the fixed budget: steps = images // batch_size
                      **overrides, # fields set on every row (e.g. `device`, `out_dir`)
                     ) -> list:
-    "`(row, change, TrainingConfig)` for each row of `ABLATION`: its fields and those of every row above it, at `images` images."
+    ("`(row, change, TrainingConfig)` for each row of `ABLATION`: its fields and those of every row above it, at "
+     "`images` images.")
     fields, out = {}, []
     for row, change, delta in ABLATION:
         fields = {**fields, **delta}

@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 from .config import TrainingConfig
-from .data import CIFAR10_CLASSES
+from .data import CIFAR10_CLASSES, show_images
 from .training import EvalResult, evaluate
 from .checkpoints import load_checkpoint, Checkpoint
 
@@ -90,7 +90,8 @@ def plot_confusion(cm:np.ndarray, # counts, row = true class
     im = ax.imshow(m, cmap='Blues'); fig.colorbar(im, ax=ax, fraction=0.046)
     n = len(classes)
     ax.set_xticks(range(n), classes, rotation=45, ha='right'); ax.set_yticks(range(n), classes)
-    ax.set_xlabel('predicted'); ax.set_ylabel('true'); ax.set_title('confusion matrix' + (' (row-normalized)' if normalize else ' (counts)'))
+    ax.set_xlabel('predicted'); ax.set_ylabel('true')
+    ax.set_title('confusion matrix' + (' (row-normalized)' if normalize else ' (counts)'))
     for i in range(n):
         for j in range(n):
             ax.text(j, i, f'{m[i, j]:.2f}' if normalize else int(m[i, j]), ha='center', va='center', fontsize=7,
@@ -108,7 +109,8 @@ def plot_per_class(acc, # per-class accuracies, as from `per_class_accuracy`
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.barh(range(len(classes)), acc, color='tab:blue'); ax.set_yticks(range(len(classes)), classes); ax.invert_yaxis()
     for i, a in enumerate(acc): ax.text(min(a, 1) + 0.01, i, f'{a:.1%}', va='center', fontsize=8)
-    if overall is not None: ax.axvline(overall, color='tab:red', ls='--', label=f'overall {overall:.1%}'); ax.legend(loc='lower right')
+    if overall is not None:
+        ax.axvline(overall, color='tab:red', ls='--', label=f'overall {overall:.1%}'); ax.legend(loc='lower right')
     ax.set_xlim(0, 1.1); ax.set_xlabel('accuracy'); ax.set_title('accuracy per class')
     fig.tight_layout()
     return fig
@@ -129,20 +131,12 @@ def plot_predictions(images, # uint8 (N, 3, 32, 32) or float in [0, 1], in the o
                      n:int=24, # how many, when `idx` is None
                      ncols:int=8, # images per row
                     ):
-    "A grid of images titled 'predicted (confidence) / true class', mistakes in red; returns the Figure."
-    import matplotlib.pyplot as plt
-    idx = torch.arange(min(n, len(res.targets))) if idx is None else torch.as_tensor(idx)
-    imgs = torch.as_tensor(images)[idx.to(torch.as_tensor(images).device)].cpu()
-    imgs = (imgs.float() / 255 if imgs.dtype == torch.uint8 else imgs.float()).permute(0, 2, 3, 1).clamp(0, 1).numpy()
-    nrows = max(1, -(-len(idx) // ncols))
-    fig, axs = plt.subplots(nrows, ncols, figsize=(ncols * 1.5, nrows * 1.8), squeeze=False)
-    for ax in axs.flat: ax.axis('off')
-    for ax, img, i in zip(axs.flat, imgs, idx.tolist()):
-        p, t = int(res.predictions[i]), int(res.targets[i])
-        ax.imshow(img)
-        ax.set_title(f'{classes[p]} ({res.probabilities[i, p]:.0%})\n{classes[t]}', fontsize=8, color='black' if p == t else 'red')
-    fig.tight_layout()
-    return fig
+    "A `show_images` grid titled 'predicted (confidence) / true class', mistakes in red; returns the Figure."
+    idx = (torch.arange(min(n, len(res.targets))) if idx is None else torch.as_tensor(idx)).tolist()
+    pred, true = res.predictions[idx].tolist(), res.targets[idx].tolist()
+    titles = [f'{classes[p]} ({res.probabilities[i, p]:.0%})\n{classes[t]}' for i, p, t in zip(idx, pred, true)]
+    return show_images(torch.as_tensor(images)[idx], titles=titles, ncols=ncols, size=1.5,
+                       colors=['black' if p == t else 'red' for p, t in zip(pred, true)])
 
 # %% ../nbs/05_report.ipynb #ab517a72
 def run_label(config:TrainingConfig, # the run's config
@@ -151,7 +145,9 @@ def run_label(config:TrainingConfig, # the run's config
     "A short label for `config`: the fields that differ from `base` (default: the model, optimizer, lr and steps)."
     d = config.to_dict()
     if base is None: keys = ['model', 'optimizer', 'lr', 'steps']
-    else: keys = [k for k, v in d.items() if v != base.to_dict()[k] and k not in ('out_dir', 'checkpoint_dir', 'resume')]
+    else:
+        other = base.to_dict()
+        keys = [k for k, v in d.items() if v != other[k] and k not in ('out_dir', 'checkpoint_dir', 'resume')]
     return ', '.join(f'{k}={d[k]}' for k in keys) or 'base'
 
 def plot_runs(runs, # {label: history} or a list of run folders (each with config.json and history.json)
@@ -168,7 +164,8 @@ def plot_runs(runs, # {label: history} or a list of run folders (each with confi
     fig, ax = plt.subplots(figsize=(7, 4))
     for label, h in runs.items(): ax.plot(h[x], h[metric], marker='.', label=label)
     split = next(iter(runs.values())).get('eval_split', 'eval')   # 'validation' or 'test': name the axis by it
-    ax.set_xlabel('training seconds' if x == 'seconds' else 'step'); ax.set_ylabel(metric.replace('eval', split).replace('_', ' '))
+    ax.set_xlabel('training seconds' if x == 'seconds' else 'step')
+    ax.set_ylabel(metric.replace('eval', split).replace('_', ' '))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8); fig.tight_layout()
     return fig
@@ -211,11 +208,13 @@ def _as_image(image) -> Image.Image:
     "A PIL RGB image from a path, a PIL image, or an array or tensor (H, W, 3) or (3, H, W), uint8 or float in [0, 1]."
     if isinstance(image, (str, Path)):
         try: return Image.open(image).convert('RGB')
-        except (OSError, ValueError) as e: raise ValueError(f"{image}: not an image file that PIL can read ({e})") from e
+        except (OSError, ValueError) as e:
+            raise ValueError(f"{image}: not an image file that PIL can read ({e})") from e
     if isinstance(image, Image.Image): return image.convert('RGB')
     a = np.asarray(image.detach().cpu() if isinstance(image, torch.Tensor) else image)
     if a.ndim == 3 and a.shape[0] == 3 and a.shape[-1] != 3: a = a.transpose(1, 2, 0)       # (3, H, W) -> (H, W, 3)
-    if a.ndim != 3 or a.shape[-1] != 3: raise ValueError(f"expected an RGB image (H, W, 3) or (3, H, W); got shape {a.shape}")
+    if a.ndim != 3 or a.shape[-1] != 3:
+        raise ValueError(f"expected an RGB image (H, W, 3) or (3, H, W); got shape {a.shape}")
     if a.dtype != np.uint8: a = (np.clip(a, 0, 1) * 255).round().astype(np.uint8)
     return Image.fromarray(a)
 
@@ -226,7 +225,8 @@ def predict(model:torch.nn.Module, # a model of the zoo, e.g. `load_checkpoint(p
            ) -> tuple:
     "Classify one image of any size: shrunk to 32×32 as CIFAR-10's images were; returns `(class name, probabilities)`."
     img = _as_image(image)
-    if img.size != (32, 32): img = img.resize((32, 32), Image.Resampling.BOX)   # each pixel: the mean of those it covers
+    # each pixel: the mean of those it covers
+    if img.size != (32, 32): img = img.resize((32, 32), Image.Resampling.BOX)
     x = torch.from_numpy(np.asarray(img).copy()).permute(2, 0, 1)[None].float().div(255)
     device = next(model.parameters()).device
     r = evaluate(model, [(x.to(device), torch.zeros(1, dtype=torch.long, device=device))], tta=tta, precision='fp32')

@@ -15,7 +15,8 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader, DistributedSampler, Subset
 
-from .config import CHOICES, DEVICE_PATTERN, ConfigError, PRESETS, TrainingConfig, field_docs, preset
+from .config import CHOICES, ConfigError, PRESETS, TrainingConfig, field_docs, preset
+from .devices import DEVICE_NAMES, DEVICE_PATTERN, DEVICES
 from .data import CIFAR10_MD5, CIFAR10_URL, download_cifar10, find_cifar10
 from .dataset import CIFAR10, TensorLoader, share_of_batch, split_indices
 from .distributed import barrier, check_sync_batchnorm, init_distributed, world
@@ -27,24 +28,28 @@ from .training import TrainingInterrupted, evaluate, run_precision, set_seed, tr
 from .optimizers import create_optimizer
 
 # %% ../nbs/06_run.ipynb #793ac2c1
-def make_loaders(config:TrainingConfig, # `loader`, `batch_size`, `val_size`, `augment`, `translate`, `device`, `seed`...
+def make_loaders(config:TrainingConfig, # `loader`, `batch_size`, `val_size`, `augment`, `translate`, `device`...
                  train_ds:CIFAR10, # the training split, without a transform
                  test_ds:CIFAR10, # the test split, without a transform
                 ) -> tuple:
-    "Loaders `(train, validation, test)` for `config`: the validation images (`split_indices`) held out of training; validation is None when `val_size=0`."
+    ("Loaders `(train, validation, test)` for `config`: the validation images (`split_indices`) held out of training; "
+     "validation is None when `val_size=0`.")
     device, eval_bs = config.resolved_device(), max(config.batch_size, 500)
     rank, size = world()   # under torchrun each process trains on its share of every batch (chapter 08)
     tr_idx, val_idx = split_indices(len(train_ds), config.val_size, config.seed)
     if config.drop_last and len(tr_idx) < config.batch_size:   # an epoch without a single batch
-        raise ValueError(f"--batch-size {config.batch_size} with --drop-last leaves no batch: the training split has {len(tr_idx):,} images")
+        raise ValueError(f"--batch-size {config.batch_size} with --drop-last leaves no batch: the training split has "
+                         f"{len(tr_idx):,} images")
     if config.loader == 'tensor':
         part = lambda idx: (train_ds.images[idx], train_ds.labels[idx]) if config.val_size else train_ds
-        return (TensorLoader(part(tr_idx), config.batch_size, shuffle=config.shuffle, augment=config.augment, device=device,
-                             drop_last=config.drop_last, seed=config.seed, pad=config.translate, padding_mode=config.padding_mode,
-                             alternate_flip=config.alternate_flip, rank=rank, world_size=size),
+        return (TensorLoader(part(tr_idx), config.batch_size, shuffle=config.shuffle, augment=config.augment,
+                             device=device, drop_last=config.drop_last, seed=config.seed, pad=config.translate,
+                             padding_mode=config.padding_mode, alternate_flip=config.alternate_flip, rank=rank,
+                             world_size=size),
                 TensorLoader(part(val_idx), eval_bs, shuffle=False, device=device) if config.val_size else None,
                 TensorLoader(test_ds, eval_bs, shuffle=False, device=device))
-    from torchvision.transforms import v2   # imported here: torchvision takes seconds to import, and the TensorLoader never needs it
+    # imported here: torchvision takes seconds to import, and the TensorLoader never needs it
+    from torchvision.transforms import v2
     augmented = copy.copy(train_ds)   # the same augmentation, one image at a time, on a copy that shares the images
     if config.augment:
         augmented.transform = v2.Compose([v2.RandomCrop(32, padding=config.translate, padding_mode=config.padding_mode),
@@ -54,38 +59,55 @@ def make_loaders(config:TrainingConfig, # `loader`, `batch_size`, `val_size`, `a
     kw = dict(num_workers=config.num_workers, pin_memory=config.pin_memory and device.type == 'cuda')
     g = torch.Generator().manual_seed(config.seed)   # the loader's own generator: its order is resumable (chapter 04)
     train = part(augmented, tr_idx)
+    train_kw = kw | dict(generator=g, drop_last=config.drop_last)
     if size > 1:   # DistributedSampler: this process's share of each epoch's order; batches of batch_size / size
-        sampler = DistributedSampler(train, size, rank, shuffle=config.shuffle, seed=config.seed, drop_last=config.drop_last)
-        train_dl = DataLoader(train, share_of_batch(config.batch_size, size), sampler=sampler, generator=g, drop_last=config.drop_last, **kw)
-    else: train_dl = DataLoader(train, config.batch_size, shuffle=config.shuffle, generator=g, drop_last=config.drop_last, **kw)
+        sampler = DistributedSampler(train, size, rank, shuffle=config.shuffle, seed=config.seed,
+                                     drop_last=config.drop_last)
+        train_dl = DataLoader(train, share_of_batch(config.batch_size, size), sampler=sampler, **train_kw)
+    else: train_dl = DataLoader(train, config.batch_size, shuffle=config.shuffle, **train_kw)
     return (train_dl,
             DataLoader(part(train_ds, val_idx), eval_bs, shuffle=False, **kw) if config.val_size else None,
             DataLoader(test_ds, eval_bs, shuffle=False, **kw))
 
 # %% ../nbs/06_run.ipynb #02898787
-RUN_FILES = ('config.json', 'environment.json', 'split.json', 'history.json', 'metrics.json')   # the run's own files, beside its plots
+# the run's own files, beside its plots
+RUN_FILES = ('config.json', 'environment.json', 'split.json', 'history.json', 'metrics.json')
 
 def _check_split(out:Path, cfg:TrainingConfig, n:int) -> tuple:
-    "The run's training indices, and its split as `split.json` records it; a resume whose seed and data draw another split is refused."
+    ("The run's training indices, and its split as `split.json` records it; a resume whose seed and data draw another "
+     "split is refused.")
     tr_idx, val_idx = split_indices(n, cfg.val_size, cfg.seed)
-    saved, now = out / 'split.json', {'seed': cfg.seed, 'val_size': cfg.val_size, 'validation_indices': val_idx.tolist()}
+    now = {'seed': cfg.seed, 'val_size': cfg.val_size, 'validation_indices': val_idx.tolist()}
+    saved = out / 'split.json'
     if cfg.resume and saved.exists() and json.loads(saved.read_text()) != now:
-        raise ResumeError(f"{saved}: the validation split of this run differs from the one seed {cfg.seed} gives for these "
-                         f"{n:,} training images; resuming would train on validation images. Resume with the run's data and seed.")
+        raise ResumeError(f"{saved}: the validation split of this run differs from the one seed {cfg.seed} gives for "
+                          f"these {n:,} training images; resuming would train on validation images. Resume with the "
+                          "run's data and seed.")
     return tr_idx, now
+
+def _get_data(cfg:TrainingConfig, data, url:str, md5:str, quiet:bool, rank:int) -> Path:
+    "The CIFAR-10 folder: `data`'s, or downloaded into `cfg.data_dir` by rank 0 while the other processes wait."
+    get = lambda: download_cifar10(cfg.data_dir, url=url, md5=md5, quiet=quiet) if data is None else find_cifar10(data)
+    root = get() if rank == 0 else None
+    barrier()                                             # every process has checked; rank 0 has the data
+    return root or get()
 
 def _version() -> str:
     try: return version('cifar_learn')
     except PackageNotFoundError: return 'unknown (not installed)'
 
 def _environment(cfg:TrainingConfig, precision:str, size:int, step:int) -> dict:
-    "What this session of the run ran on: `environment.json`, beside `config.json` (whose `precision` may say only 'auto')."
+    ("What this session of the run ran on: `environment.json`, beside `config.json` (whose `precision` may say only "
+     "'auto').")
     device = cfg.resolved_device()
-    cpuinfo = Path('/proc/cpuinfo').read_text() if Path('/proc/cpuinfo').exists() else ''   # Linux names the CPU model there
-    cpu = next((l.split(':', 1)[1].strip() for l in cpuinfo.splitlines() if l.startswith('model name')), platform.processor())
+    # Linux names the CPU model there
+    cpuinfo = Path('/proc/cpuinfo').read_text() if Path('/proc/cpuinfo').exists() else ''
+    models = [l.split(':', 1)[1].strip() for l in cpuinfo.splitlines() if l.startswith('model name')]
+    cpu = models[0] if models else platform.processor()
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else cpu or platform.machine()
-    return {'precision': precision, 'device': str(device), 'device_name': name, 'processes': size, 'started_at_step': step,
-            'torch': torch.__version__, 'cifar_learn': _version(), 'python': platform.python_version(), 'platform': platform.platform()}
+    return {'precision': precision, 'device': str(device), 'device_name': name, 'processes': size,
+            'started_at_step': step, 'torch': torch.__version__, 'cifar_learn': _version(),
+            'python': platform.python_version(), 'platform': platform.platform()}
 
 # %% ../nbs/06_run.ipynb #2ade5e75
 def run_training(cfg:TrainingConfig, # the run's settings
@@ -94,27 +116,25 @@ def run_training(cfg:TrainingConfig, # the run's settings
                  url:str=CIFAR10_URL, # where to download from when `data` is None (a mirror works too)
                  md5:str=CIFAR10_MD5, # the md5 of the archive at `url`
                 ) -> dict:
-    "Everything `cifar_learn_train` does: get the data, build model, optimizer and loaders, train, write the run's files to `cfg.out_dir`. Under torchrun: the metrics on rank 0, None on the others."
-    rank, size = init_distributed(cfg.resolved_device(), cfg.dist_timeout)   # torchrun: join the other processes (chapter 08)
+    "`cifar_learn_train` without flags: get the data, train, write the run's files; the metrics (None on rank > 0)."
+    rank, size = init_distributed(cfg.resolved_device(), cfg.dist_timeout)   # torchrun: join the others (chapter 08)
     out = Path(cfg.out_dir)
     with folder_lock(out) if rank == 0 else nullcontext():   # one run per folder, for the whole run; rank 0 writes
         if rank == 0: remove_temporaries(out, RUN_FILES)      # what a killed run left half-written
         if not cfg.resume and (out / 'config.json').exists():
-            raise FileExistsError(f"{out} already holds a run (config.json); nothing was overwritten. Use --resume, or another --out")
-        ck = resume_checkpoint(cfg)                           # a resume with other settings is refused here, before any write
+            raise FileExistsError(f"{out} already holds a run (config.json); nothing was overwritten. "
+                                  "Use --resume, or another --out")
+        ck = resume_checkpoint(cfg)                           # a resume with other settings is refused before a write
         check_sync_batchnorm(cfg, size)
-        precision = run_precision(cfg, ck and ck.state['precision'])   # the run's own on a resume; bf16 on a T4 is refused
-        get = lambda: find_cifar10(data) if data is not None else download_cifar10(cfg.data_dir, url=url, md5=md5, quiet=quiet)
-        root = get() if rank == 0 else None
-        barrier()                                             # every process has checked; rank 0 has the data
-        root = root or get()
+        precision = run_precision(cfg, ck and ck.state['precision'])   # a resume keeps its own; bf16 on a T4: refused
+        root = _get_data(cfg, data, url, md5, quiet, rank)
         train_ds, test_ds = CIFAR10(root), CIFAR10(root, train=False)
         tr_idx, split = _check_split(out, cfg, len(train_ds))
         set_seed(cfg.seed)
         net = create_model(cfg.model, **cfg.model_args, label_smoothing=cfg.label_smoothing)
         net.init_from_data(train_ds.images[tr_idx])           # the zoo's data hook (chapter 02): training images only
         train_dl, val_dl, test_dl = make_loaders(cfg, train_ds, test_ds)
-        if ck: check_data(ck, {'train': data_fingerprint(train_dl), 'eval': data_fingerprint(val_dl or test_dl)})   # the run's images
+        if ck: check_data(ck, {'train': data_fingerprint(train_dl), 'eval': data_fingerprint(val_dl or test_dl)})
         if rank == 0:                                         # every check passed: the folder now holds this run
             write_json(out / 'split.json', split, indent=None)
             cfg.save(out / 'config.json')
@@ -122,10 +142,10 @@ def run_training(cfg:TrainingConfig, # the run's settings
         history = train(net, train_dl, val_dl or test_dl, create_optimizer(net, cfg), cfg, quiet=quiet, checkpoint=ck)
         if rank: return None                                  # the test evaluation and the report are rank 0's
         write_json(out / 'history.json', history)
-        r = evaluate(net, test_dl, tta=cfg.tta, precision=precision)   # the test split, once, at the end, as the run trained
+        r = evaluate(net, test_dl, tta=cfg.tta, precision=precision)   # the test split, once, at the end, as it trained
         metrics = write_report(net, r, test_ds.images, history, out, test_ds.classes)   # chapter 05: the plots
-        extra = {'steps': cfg.steps, 'eval_split': history['eval_split'], 'last_eval_accuracy': history['eval_accuracies'][-1]}
-        write_json(out / 'metrics.json', {**metrics, **extra})
+        write_json(out / 'metrics.json', metrics | {'steps': cfg.steps, 'eval_split': history['eval_split'],
+                                                    'last_eval_accuracy': history['eval_accuracies'][-1]})
     return metrics
 
 
@@ -138,43 +158,50 @@ def _flag(name:str) -> str: return '--' + name.replace('_', '-')
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
     "Each flag's default after its help, except where there is none to show (None)."
-    def _get_help_string(self, action): return action.help if action.default is None else super()._get_help_string(action)
+    def _get_help_string(self, action):
+        return action.help if action.default is None else super()._get_help_string(action)
 
 def _fail(status:int, message):
-    "Print `message` on stderr as one line, `cifar_learn_train: error: ...` (naming the process under torchrun), and exit with `status`."
+    ("Print `message` on stderr as one line, `cifar_learn_train: error: ...` (naming the process under torchrun), and "
+     "exit with `status`.")
     rank, size = world()
-    print(f"cifar_learn_train: error: {f'[rank {rank} of {size}] ' if size > 1 else ''}{' '.join(str(message).split())}", file=sys.stderr)
+    where = f'[rank {rank} of {size}] ' if size > 1 else ''
+    print(f"cifar_learn_train: error: {where}{' '.join(str(message).split())}", file=sys.stderr)
     sys.exit(status)
 
 def _device(s:str) -> str:
-    if not re.fullmatch(DEVICE_PATTERN, s): raise argparse.ArgumentTypeError(f"{s!r} is not auto, cpu, cuda, cuda:N or mps")
+    if not re.fullmatch(DEVICE_PATTERN, s): raise argparse.ArgumentTypeError(f"{s!r} is not {DEVICE_NAMES}")
     return s
 
 def _json_object(s:str) -> dict:
     try: d = json.loads(s)
     except json.JSONDecodeError as e: raise argparse.ArgumentTypeError(f"{s!r} is not JSON ({e.msg})") from e
-    if not isinstance(d, dict): raise argparse.ArgumentTypeError(f"{s!r} is not a JSON object such as '{{\"widths\": [32, 64, 128]}}'")
+    if not isinstance(d, dict):
+        raise argparse.ArgumentTypeError(f"{s!r} is not a JSON object such as '{{\"widths\": [32, 64, 128]}}'")
     return d
 
 def _field_kwargs(f) -> dict:
     "How a field of `TrainingConfig` is read from the command line, by its type."
     if f.name in CHOICES: return dict(choices=CHOICES[f.name])
     if f.name == 'tta': return dict(type=int, choices=(0, 1, 2))
-    if f.name == 'device': return dict(type=_device, metavar='{auto,cpu,cuda,cuda:N,mps}')
+    if f.name == 'device': return dict(type=_device, metavar='{' + ','.join(DEVICES) + '}')
     if f.type is bool: return dict(action=argparse.BooleanOptionalAction)
     if f.type is tuple: return dict(type=float, nargs=2, metavar=('B1', 'B2'))
     if f.type is dict: return dict(type=_json_object, metavar='JSON')
     return dict(type=f.type)
 
 # %% ../nbs/06_run.ipynb #888b5b00
-def build_parser(base:TrainingConfig=None, # the config whose values the flags default to (default: the `airbench` preset)
+def build_parser(base:TrainingConfig=None, # the config the flags default to (default: the `airbench` preset)
                 ) -> argparse.ArgumentParser:
-    "The `cifar_learn_train` parser: the run's options, then one flag per `TrainingConfig` field, with its comment as help."
+    ("The `cifar_learn_train` parser: the run's options, then one flag per `TrainingConfig` field, with its comment as "
+     "help.")
     base = base or preset('airbench')
     p = _Parser(prog='cifar_learn_train', formatter_class=_Help,
-                description='Train a CIFAR-10 classifier (cifar_learn): a preset or a config.json, changed by the flags below.')
+                description='Train a CIFAR-10 classifier (cifar_learn): a preset or a config.json, changed by the '
+                            'flags below.')
     run = p.add_argument_group('the run')
-    run.add_argument('--data', help='a cifar-10-batches-py folder, or the folder holding it (default: download into --data-dir)')
+    run.add_argument('--data', help='a cifar-10-batches-py folder, or the folder holding it (default: download into '
+                                    '--data-dir)')
     run.add_argument('--preset', default='airbench', choices=sorted(PRESETS), help='the settings to start from')
     run.add_argument('--config', help='a config.json to start from instead of a preset')
     run.add_argument('--url', default=CIFAR10_URL, help='where to download cifar-10-python.tar.gz (a mirror works too)')
@@ -185,14 +212,16 @@ def build_parser(base:TrainingConfig=None, # the config whose values the flags d
     group = p.add_argument_group('settings (the fields of TrainingConfig; defaults from the chosen preset or --config)')
     docs = field_docs()
     for f in fields(TrainingConfig):
-        names = [_flag(f.name)] + {'out_dir': ['--out'], 'eval_every': ['--eval-step']}.get(f.name, [])   # --eval-step: its old name
+        # --eval-step: its old name
+        names = [_flag(f.name)] + {'out_dir': ['--out'], 'eval_every': ['--eval-step']}.get(f.name, [])
         group.add_argument(*names, dest=f.name, default=getattr(base, f.name), help=docs[f.name], **_field_kwargs(f))
     return p
 
 # %% ../nbs/06_run.ipynb #96711ce5
 def base_config(argv:list, # the command-line arguments
                ) -> TrainingConfig:
-    "The config a command line starts from: `--config FILE`, `--preset NAME`, else with `--resume` the run's own `config.json`, else `airbench`."
+    ("The config a command line starts from: `--config FILE`, `--preset NAME`, else with `--resume` the run's own "
+     "`config.json`, else `airbench`.")
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument('--preset'); pre.add_argument('--config'); pre.add_argument('--out', '--out-dir', dest='out')
     pre.add_argument('--resume', action=argparse.BooleanOptionalAction, default=False)
@@ -202,7 +231,8 @@ def base_config(argv:list, # the command-line arguments
         except OSError as e: raise ValueError(f"argument --config: {known.config}: {e.strerror}") from e
         except (ValueError, TypeError) as e: raise ValueError(f"argument --config: {known.config}: {e}") from e
     saved = Path(known.out or preset('airbench').out_dir) / 'config.json'
-    if known.preset is None and known.resume and saved.is_file():   # continue the run in the folder, with its own settings
+    # continue the run in the folder, with its own settings
+    if known.preset is None and known.resume and saved.is_file():
         try: return TrainingConfig.load(saved)
         except (OSError, ValueError, TypeError) as e: raise ValueError(f"--resume: {saved} cannot be read ({e})") from e
     return preset(known.preset or 'airbench')
@@ -213,12 +243,14 @@ def config_from_args(args:argparse.Namespace, # parsed by `build_parser(base)`
     "The `TrainingConfig` of a parsed command line: each field's flag, over `base`."
     d = {f.name: getattr(args, f.name) for f in fields(TrainingConfig)}
     if d['model'] != base.model and d['model_args'] == base.model_args: d['model_args'] = {}   # not the preset's widths
-    if d['steps'] != base.steps and d['eval_every'] == base.eval_every: d['eval_every'] = min(d['eval_every'], d['steps'])
+    if d['steps'] != base.steps and d['eval_every'] == base.eval_every:
+        d['eval_every'] = min(d['eval_every'], d['steps'])
     return TrainingConfig(**d)
 
 # %% ../nbs/06_run.ipynb #5a23fec8
 def _stop_on_sigterm(signum, frame):
-    "SIGTERM outside training (loading data, writing the report): stop like Ctrl-C, with one line, instead of dying silently."
+    ("SIGTERM outside training (loading data, writing the report): stop like Ctrl-C, with one line, instead of dying "
+     "silently.")
     raise KeyboardInterrupt('SIGTERM')
 
 def main(argv=None): # the command-line arguments (default: `sys.argv[1:]`)
@@ -242,13 +274,15 @@ def main(argv=None): # the command-line arguments (default: `sys.argv[1:]`)
     except TrainingInterrupted as e: _fail(128 + e.signum, e)          # saved: the message says how to resume
     except KeyboardInterrupt as e:
         if args.debug: raise
-        _fail(130, f"interrupted ({e or 'SIGINT'}); files already written are complete: rerun with --resume to continue from "
-                   "the last checkpoint, if one was saved")
-    except (FileExistsError, FolderInUseError, ResumeError, CheckpointError) as e: _fail(2, e)   # an existing, busy, other or damaged run: nothing written
+        _fail(130, f"interrupted ({e or 'SIGINT'}); files already written are complete: rerun with --resume to "
+                   "continue from the last checkpoint, if one was saved")
+    # an existing, busy, other or damaged run: nothing written
+    except (FileExistsError, FolderInUseError, ResumeError, CheckpointError) as e: _fail(2, e)
     except Exception as e:
         if args.debug: raise
         _fail(1, f"{type(e).__name__}: {e} (--debug shows the traceback)")
     finally:
-        if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()   # torchrun: leave the group cleanly
+        # torchrun: leave the group cleanly
+        if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
     if m is None: return                                               # torchrun: rank 0 reports
     print(f"test accuracy {m['accuracy']:.4f}, loss {m['loss']:.4f} after {cfg.steps} steps; wrote {cfg.out_dir}")

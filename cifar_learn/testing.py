@@ -24,11 +24,13 @@ def small_run(config:TrainingConfig, # the run (its device 'cpu'; `resume=True` 
               root, # a generated `cifar-10-batches-py` folder (`fake_cifar10`, appendix A)
               steps_seen=None, # a shared `multiprocessing.Value('i')`, raised by one at the start of each training step
              ) -> int:
-    "Train `config` on `root` in one thread, through a `TensorLoader` or a torch `DataLoader` (by `config.loader`); 0 at the end, 128 + the signal that stopped it."
+    ("Train `config` on `root` in one thread, through a `TensorLoader` or a torch `DataLoader` (by `config.loader`); 0 "
+     "at the end, 128 + the signal that stopped it.")
     from torch.utils.data import DataLoader
     from torchvision.transforms import v2
     torch.set_num_threads(1)                                  # one thread: the same numbers in every process
-    tqdm.set_lock(threading.RLock())   # not tqdm's default, a multiprocessing lock, which a killed process would leave behind
+    # not tqdm's default, a multiprocessing lock, which a killed process would leave behind
+    tqdm.set_lock(threading.RLock())
     set_seed(config.seed)
     net = create_model(config.model, **config.model_args)
     if steps_seen is not None:
@@ -38,8 +40,10 @@ def small_run(config:TrainingConfig, # the run (its device 'cpu'; `resume=True` 
     if config.loader == 'tensor':
         tl = TensorLoader(CIFAR10(root), config.batch_size, augment=config.augment, device='cpu', seed=config.seed)
     else:                                                     # torchvision's transforms draw from the global RNG
-        aug = v2.Compose([v2.RandomCrop(32, padding=4), v2.RandomHorizontalFlip(), v2.ToDtype(torch.float32, scale=True)])
-        tl = DataLoader(CIFAR10(root, transform=aug), config.batch_size, shuffle=True, generator=torch.Generator().manual_seed(0))
+        aug = v2.Compose([v2.RandomCrop(32, padding=4), v2.RandomHorizontalFlip(),
+                          v2.ToDtype(torch.float32, scale=True)])
+        tl = DataLoader(CIFAR10(root, transform=aug), config.batch_size, shuffle=True,
+                        generator=torch.Generator().manual_seed(0))
     eval_dl = TensorLoader(CIFAR10(root, train=False), 20, shuffle=False, device='cpu')
     try: train(net, tl, eval_dl, create_optimizer(net, config), config, quiet=True)
     except TrainingInterrupted as e: return 128 + e.signum
@@ -53,7 +57,8 @@ def _exit_with(target, *args): sys.exit(target(*args))
 def start_run(config:TrainingConfig, # the run, as `small_run` takes it
               root, # its generated data folder
              ) -> tuple:
-    "`small_run(config, root)` started in a process of its own: `(process, steps_seen)`, the `multiprocessing.Process` and its count of training steps started."
+    ("`small_run(config, root)` started in a process of its own: `(process, steps_seen)`, the "
+     "`multiprocessing.Process` and its count of training steps started.")
     seen = _spawn.Value('i', 0, lock=False)   # written by the child only
     p = _spawn.Process(target=_exit_with, args=(small_run, config, str(root), seen), daemon=True)
     p.start()
@@ -78,7 +83,8 @@ def hold_lock(folder, # the folder to lock (created if missing)
     "A process that holds `folder_lock(folder)` for `seconds`, returned once it holds it (`kill()` it to let go)."
     ready, tell = _spawn.Pipe(duplex=False)
     p = _spawn.Process(target=_hold, args=(str(folder), seconds, tell), daemon=True)
-    p.start(); tell.close()                                   # the child's end: closed here, so that its death reads as EOF
+    # the child's end: closed here, so that its death reads as EOF
+    p.start(); tell.close()
     try:
         if ready.poll(120) and ready.recv(): return p
     except EOFError: pass
@@ -94,7 +100,8 @@ def _load(path, tell):
 
 def load_measured(path, # a checkpoint file
                  ) -> tuple:
-    "Load `path` with `load_checkpoint` in a fresh process: `(said, megabytes)`, 'loaded' or 'refused: ' and the error, and how much its peak memory grew."
+    ("Load `path` with `load_checkpoint` in a fresh process: `(said, megabytes)`, 'loaded' or 'refused: ' and the "
+     "error, and how much its peak memory grew.")
     got, tell = _spawn.Pipe(duplex=False)
     p = _spawn.Process(target=_load, args=(str(path), tell), daemon=True)
     p.start(); tell.close()

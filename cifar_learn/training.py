@@ -19,8 +19,8 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 
-from .checkpoints import (CHECKPOINT_FILES, CHECKPOINT_FORMAT, Checkpoint, CheckpointError, atomic_save, data_fingerprint,
-                                     digest, load_checkpoint, resume_or_refuse)
+from .checkpoints import (CHECKPOINT_FILES, CHECKPOINT_FORMAT, Checkpoint, CheckpointError, atomic_save,
+                                     data_fingerprint, digest, load_checkpoint, resume_or_refuse)
 from .config import TrainingConfig
 from .devices import autocast, check_compile, grad_scaler, native, resolve_precision
 from .distributed import agree_stop, all_reduce_, broadcast, init_distributed, is_main, world, wrap
@@ -44,8 +44,8 @@ def set_rng_state(state:dict): # as returned by `rng_state`
     "Restore every global RNG from `rng_state()`."
     v, key, g = state['python']; random.setstate((v, tuple(key), g))
     n = state['numpy']
-    np.random.set_state({'bit_generator': 'MT19937', 'state': {'key': n['key'].numpy().astype(np.uint32), 'pos': n['pos']},
-                         'has_gauss': n['has_gauss'], 'gauss': n['gauss']})
+    mt = {'key': n['key'].numpy().astype(np.uint32), 'pos': n['pos']}
+    np.random.set_state({'bit_generator': 'MT19937', 'state': mt, 'has_gauss': n['has_gauss'], 'gauss': n['gauss']})
     torch.set_rng_state(state['torch'])
     if state['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state['cuda'])
 
@@ -61,7 +61,8 @@ class EvalResult:
 
 # %% ../nbs/04_training.ipynb #e9ef3cbc
 def _predict(net, x, tta:int):
-    "Class probabilities for `x`: the softmax of the logits averaged over the views of test-time augmentation level `tta` (0, 1 or 2)."
+    ("Class probabilities for `x`: the softmax of the logits averaged over the views of test-time augmentation level "
+     "`tta` (0, 1 or 2).")
     logits = lambda v: net(v)[0].float()
     mirrored = lambda v: (logits(v) + logits(v.flip(3))) / 2
     if tta == 0: return logits(x).softmax(1)
@@ -73,10 +74,11 @@ def _predict(net, x, tta:int):
 def run_precision(config:TrainingConfig, # the run's settings: `precision` and `device`
                   saved:str=None, # the precision its checkpoint recorded, when it resumes
                  ) -> str:
-    "The one precision a run trains and evaluates in: a resumed run's recorded one (where this device runs it natively), else `config.precision` resolved by rank 0 for every process."
+    ("The one precision a run trains and evaluates in: a resumed run's recorded one (where this device runs it "
+     "natively), else `config.precision` resolved by rank 0 for every process.")
     device = config.resolved_device()
     if saved and (config.precision != 'auto' or native(device, saved)): return saved
-    # under torchrun rank 0 decides and tells the others: two probes could disagree, and one step would mix two precisions
+    # under torchrun rank 0 decides and tells the others: two probes could disagree, and a step would mix two precisions
     return broadcast(resolve_precision(device, config.precision) if is_main() else None)
 
 # %% ../nbs/04_training.ipynb #d3745020
@@ -113,12 +115,14 @@ class Batches:
     def _generator(self): return getattr(self.loader, 'generator', None)
 
     def state_dict(self) -> dict:
-        "The loader's own `state_dict`, or else the random state at the start of this epoch and the batches drawn from it."
+        ("The loader's own `state_dict`, or else the random state at the start of this epoch and the batches drawn "
+         "from it.")
         if self.loader_keeps_position: return {'loader': self.loader.state_dict()}
         return {'epoch_rng': self.epoch_rng, 'batches_done': self.done, 'epochs': self.epochs}
 
     def load_state_dict(self, state:dict): # as returned by `state_dict`
-        "Return to the saved position: hand the loader its state, or replay the epoch's draws and skip the batches drawn."
+        ("Return to the saved position: hand the loader its state, or replay the epoch's draws and skip the batches "
+         "drawn.")
         if self.loader_keeps_position:
             self.loader.load_state_dict(state['loader']); self.it = None   # the next `iter()` resumes mid-epoch
             return
@@ -143,15 +147,17 @@ def _new_epoch(self:Batches):
 
 @patch
 def __next__(self:Batches):
-    "The next batch: of this epoch, or the first of a new one (a loader that yields nothing in a whole epoch is an error)."
+    ("The next batch: of this epoch, or the first of a new one (a loader that yields nothing in a whole epoch is an "
+     "error).")
     if self.it is None: self._new_epoch()
     try: batch = next(self.it)
     except StopIteration:
         self._new_epoch()
         try: batch = next(self.it)
-        except StopIteration:   # a whole epoch without a batch: say so, rather than end the loop with a bare StopIteration
-            raise ValueError("the training loader yielded no batch in a whole epoch (empty data, or drop_last with fewer "
-                             "images than batch_size)") from None
+        # a whole epoch without a batch: say so, rather than end the loop with a bare StopIteration
+        except StopIteration:
+            raise ValueError("the training loader yielded no batch in a whole epoch (empty data, or drop_last with "
+                             "fewer images than batch_size)") from None
     self.done += 1
     return batch
 
@@ -165,21 +171,25 @@ class TrainState:
                  optimizer:torch.optim.Optimizer, # its optimizer
                  config:TrainingConfig, # the run's settings
                  train_loader, # yields `(x, y)` training batches
-                 eval_loader=None, # yields the evaluation batches (their images' fingerprint is saved; a resume on others is refused)
+                 eval_loader=None, # yields the evaluation batches (fingerprinted: a resume on others is refused)
                  precision:str=None, # the run's resolved precision (default: `run_precision(config)`)
                 ):
         device = config.resolved_device()
         self.net, self.optimizer, self.config = net, optimizer, config
-        if (frozen := getattr(net, 'frozen_after', dict)()) and not any('frozen_after' in g for g in optimizer.param_groups):
-            raise ValueError(f"{type(net).__name__} stops training {', '.join(frozen)} after some epochs through a parameter group of "
-                             "its own, and this optimizer has none: build it with create_optimizer(net, config)")
-        self.scheduler = make_scheduler(optimizer, config, len(train_loader) if hasattr(train_loader, '__len__') else None)
+        frozen = getattr(net, 'frozen_after', dict)()
+        if frozen and not any('frozen_after' in g for g in optimizer.param_groups):
+            raise ValueError(f"{type(net).__name__} stops training {', '.join(frozen)} after some epochs through a "
+                             "parameter group of its own, and this optimizer has none: build it with "
+                             "create_optimizer(net, config)")
+        per_epoch = len(train_loader) if hasattr(train_loader, '__len__') else None
+        self.scheduler = make_scheduler(optimizer, config, per_epoch)
         self.precision = precision or run_precision(config)
         self.scaler = grad_scaler(device, self.precision)
         self.data = {'train': data_fingerprint(train_loader), 'eval': data_fingerprint(eval_loader)}
         self.batches = Batches(train_loader)
         self.lookahead = Lookahead(net) if config.lookahead else None
         self.meters = torch.zeros(3, device=device)   # since the last evaluation: sum of losses, number correct, images
+        self.nonfinite = torch.full((), -1, device=device, dtype=torch.long)   # the first step with a non-finite loss
         self.step, self.best_accuracy = 0, 0.0
         self.history = {k: [] for k in HISTORY_KEYS} | {'eval_split': 'validation' if config.val_size else 'test'}
 
@@ -199,12 +209,15 @@ def load_state_dict(self:TrainState, state:dict): # as returned by `state_dict`
     "Restore every state; the global random states last, since replaying a loader's epoch draws from them."
     self.net.load_state_dict(state['model']); self.optimizer.load_state_dict(state['optimizer'])
     self.scheduler.load_state_dict(state['scheduler'])
-    if (saved := run_precision(self.config, state['precision'])) != self.precision:   # the run's own, unless this device lacks it
+    # the run's own, unless this device lacks it
+    if (saved := run_precision(self.config, state['precision'])) != self.precision:
         self.precision, self.scaler = saved, grad_scaler(self.config.resolved_device(), saved)
-    if state['scaler']: self.scaler.load_state_dict(state['scaler'])   # empty when saved without fp16 (on a CPU, an A100)
+    # empty when saved without fp16 (on a CPU, an A100)
+    if state['scaler']: self.scaler.load_state_dict(state['scaler'])
     self.step, self.best_accuracy, self.history = state['step'], state['best_accuracy'], state['history']
     self.batches.load_state_dict(state['loader']); self.meters.copy_(state['meters'])
-    if not is_main(): self.meters.zero_()   # under torchrun rank 0 holds the sums since the last evaluation (chapter 08)
+    # under torchrun rank 0 holds the sums since the last evaluation (chapter 08)
+    if not is_main(): self.meters.zero_()
     if self.lookahead and state['lookahead'] is not None:
         self.lookahead.slow = {k: v.to(self.meters.device) for k, v in state['lookahead'].items()}
     set_rng_state(state['rng'])
@@ -212,19 +225,31 @@ def load_state_dict(self:TrainState, state:dict): # as returned by `state_dict`
 # %% ../nbs/04_training.ipynb #959903ac
 @patch
 def save(self:TrainState, path) -> Path: # the checkpoint file to write or replace
-    "Write the state to `path` as a checkpoint, atomically, with its SHA-256 (`digest`), which `load_checkpoint` verifies."
+    ("Write the state to `path` as a checkpoint, atomically, with its SHA-256 (`digest`), which `load_checkpoint` "
+     "verifies.")
     d = {'format': CHECKPOINT_FORMAT, **self.state_dict()}
     return atomic_save(d | {'sha256': digest(d)}, path)
 
 # %% ../nbs/04_training.ipynb #411073ae
 @patch
 def record(self:TrainState, row:dict) -> bool: # an evaluation's values, one for each of `HISTORY_KEYS`
-    "Append `row` to the history and restart the meters; True if it is a new best validation accuracy (then `best_accuracy`)."
+    ("Append `row` to the history and restart the meters; True if it is a new best validation accuracy (then "
+     "`best_accuracy`).")
     for k in HISTORY_KEYS: self.history[k].append(row[k])
     self.meters.zero_()
     if not self.config.val_size or row['eval_accuracies'] <= self.best_accuracy: return False
     self.best_accuracy = row['eval_accuracies']
     return True
+
+# %% ../nbs/04_training.ipynb #c2d5f8a1
+@patch
+def tally(self:TrainState, logits:torch.Tensor, # the step's logits, (batch, classes)
+          y:torch.Tensor, # its labels
+          loss:torch.Tensor): # its (mean) loss
+    "Add a step to the meters (sum of losses, number correct, images); note a first non-finite loss in `nonfinite`."
+    loss = loss.detach().float()
+    self.meters += torch.stack((loss * len(y), (logits.detach().argmax(1) == y).sum().float(), loss.new_tensor(len(y))))
+    self.nonfinite = torch.where((self.nonfinite < 0) & ~torch.isfinite(loss), self.step, self.nonfinite)
 
 # %% ../nbs/04_training.ipynb #3738d991
 class TrainingInterrupted(KeyboardInterrupt):
@@ -238,13 +263,16 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 @contextmanager
 def _stop_on_signal(quiet:bool):
-    "Within the block, a first SIGINT or SIGTERM sets `stop.requested` (the loop stops after its step); a second one stops at once."
+    ("Within the block, a first SIGINT or SIGTERM sets `stop.requested` (the loop stops after its step); a second one "
+     "stops at once.")
     stop = SimpleNamespace(requested=None)
     def handle(signum, frame):
         name = signal.Signals(signum).name
-        if stop.requested is not None: raise KeyboardInterrupt(f"{name} again: stopped at once, without a new checkpoint")
+        if stop.requested is not None:
+            raise KeyboardInterrupt(f"{name} again: stopped at once, without a new checkpoint")
         stop.requested = signum
-        if not quiet: print(f"\n{name}: finishing this step and saving a checkpoint (again to stop at once)", file=sys.stderr)
+        if not quiet:
+            print(f"\n{name}: finishing this step and saving a checkpoint (again to stop at once)", file=sys.stderr)
     with handling_signals(handle): yield stop
 
 # %% ../nbs/04_training.ipynb #06364e96
@@ -266,10 +294,9 @@ def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
         if rank == 0: remove_temporaries(c.checkpoint_path, CHECKPOINT_FILES)   # left by a process killed while saving
         state = TrainState(net, optimizer, c, train_loader, eval_loader)
         resume_or_refuse(state, quiet, checkpoint)
-        model = wrap(net, train_loader, c)                          # `net`; under torchrun, in DDP (chapter 08), which
-        if c.compile: model = torch.compile(model)                  # holds the parameters: so after they are restored
+        model = wrap(net, train_loader, c)     # DDP under torchrun (chapter 08): built once the weights are restored
+        if c.compile: model = torch.compile(model)
         net.train()
-        bad = torch.full((), -1, device=device, dtype=torch.long)    # the first step with a non-finite loss
         seconds, t_last, images = (state.history['seconds'] or [0.0])[-1], time.perf_counter(), 0
         with tqdm(total=c.steps, initial=state.step, disable=quiet, unit='step', dynamic_ncols=True) as bar:
             while state.step < c.steps:
@@ -282,17 +309,15 @@ def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
                 state.scaler.step(optimizer); state.scaler.update(); state.scheduler.step()
                 state.step += 1
                 if state.lookahead: state.lookahead.step(net, state.step, c.steps)
-                loss, m = loss.detach().float(), state.meters                # m: loss sum, correct, images
-                m[0] += loss * len(y); m[1] += (logits.detach().argmax(1) == y).sum(); m[2] += len(y)
-                bad = torch.where((bad < 0) & ~torch.isfinite(loss), state.step, bad)
-                images += len(y); bar.update(1)
+                state.tally(logits, y, loss); images += len(y); bar.update(1)
                 stopping = agree_stop(stop.requested, state.step, device)   # torchrun: all stop at one step
                 evaluate_now = state.step % c.eval_every == 0 or state.step == c.steps
                 save_now = state.step % c.checkpoint_every == 0 or state.step == c.steps or stopping
                 if not (evaluate_now or save_now): continue
                 # read the sums: the loop's only waits for the device (under torchrun, summed over the processes)
-                all_reduce_(bad, 'max'); all_reduce_(state.meters)
-                if int(bad) >= 0: raise FloatingPointError(_nonfinite_message(int(bad), c.checkpoint_path))
+                all_reduce_(state.nonfinite, 'max'); all_reduce_(state.meters)
+                if (bad := int(state.nonfinite)) >= 0:
+                    raise FloatingPointError(_nonfinite_message(bad, c.checkpoint_path))
                 loss_sum, correct, n = state.meters.tolist()
                 if rank: state.meters.zero_()                       # rank 0 keeps the sums (its checkpoint saves them)
                 now = time.perf_counter(); seconds += now - t_last

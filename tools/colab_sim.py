@@ -5,6 +5,7 @@
     python tools/colab_sim.py nbs/02_model.ipynb   # some of them
     python tools/colab_sim.py --full --data DIR --write   # full size on the CIFAR-10 folder DIR; keep the outputs
     python tools/colab_sim.py --gpu t4 nbs/04_training.ipynb   # as on a Colab T4, simulated (tools/cuda_sim.py)
+    python tools/colab_sim.py --jobs 2             # two notebooks at a time (each in its own kernel), after the first
 
 What it builds, in a temporary folder:
 - a fresh virtualenv holding only what those platforms have preinstalled that matters here (`--platform`:
@@ -21,6 +22,7 @@ changes unless `--write` copies the executed notebooks back to nbs/ (run `nbdev_
 Prints one line per notebook and 'N passed, N failed'; exits 1 if any failed.
 """
 import argparse, json, os, shutil, signal, subprocess, sys, tempfile, time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,8 +98,10 @@ def main():
     p.add_argument('--venv', help='create this virtualenv and keep it (a later run returns it to its fresh state) instead of a throwaway one')
     p.add_argument('--gpu', choices=sorted(cuda_sim.GPUS), help='run the kernels on this simulated GPU (tools/cuda_sim.py), as on Colab\'s T4')
     p.add_argument('--platform', nargs='+', default=PLATFORM, help='what the fresh virtualenv is given before the notebooks run')
+    p.add_argument('--jobs', type=int, default=1, help='notebooks run at once, after the first (which installs the package)')
     a = p.parse_args()
     if a.full and not a.data: p.error('--full needs --data: the simulation has no network to download CIFAR-10')
+    if a.jobs < 1: p.error(f'--jobs {a.jobs}: must be at least 1')
     data = batches_folder(a.data) if a.data else None
     nbs = [Path(n).resolve() for n in a.notebooks] or sorted((ROOT / 'nbs').glob('*.ipynb'))
     if missing := [str(n) for n in nbs if not n.is_file()]: p.error(f"no such notebook: {', '.join(missing)}")
@@ -138,7 +142,7 @@ def main():
         if a.gpu: env = cuda_sim.environment(a.gpu, env=env)   # CUDA_SIM, and its loader first on PYTHONPATH
         (tmp / 'runner.py').write_text(RUNNER)
         failed, problems = [], []   # notebooks that failed; what else went wrong with the environment
-        for nb in nbs:
+        def run(nb):
             copy = work / nb.name
             if nb.parent != ROOT / 'nbs': shutil.copy(nb, copy)   # a notebook from elsewhere runs beside the chapters
             t = time.perf_counter()
@@ -149,6 +153,10 @@ def main():
             print(f"{'ok  ' if ok else 'FAIL'} {nb.name} in {time.perf_counter() - t:.0f} s", flush=True)
             if not ok: failed.append(nb.name); print((r.stderr or r.stdout)[-4000:], flush=True)
             if a.write and ok and nb.parent == ROOT / 'nbs': shutil.copy(copy, ROOT / 'nbs' / nb.name)
+        # The first notebook runs alone: its setup cell installs cifar_learn and nbdev into the shared virtualenv, which
+        # the others then find there (two pip installs into one environment at once would race).
+        run(nbs[0])
+        with ThreadPoolExecutor(a.jobs) as pool: list(pool.map(run, nbs[1:]))
 
         after = versions(py)
         for k in ('torch', 'torchvision'):

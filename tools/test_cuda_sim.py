@@ -250,14 +250,20 @@ class T4(OnSimulatedGPU):
         import torch
         out = tempfile.mkdtemp(prefix='cuda-sim-run-')
         leg = lambda device, stop, run: run(__file__, '--leg', device, stop, out, data())
+        precisions = []   # the precision each leg trained in, as its checkpoint records it
         for device, stop, run in [('cuda', 3, on_sim), ('cpu', 6, without_sim), ('cuda', 0, on_sim)]:
             p = leg(device, stop, run)
             self.assertEqual(p.returncode, 0, p.stderr[-3000:])
-            self.assertEqual(json.loads(p.stdout.splitlines()[-1]), {'device': device, 'step': stop or 8})
+            said = json.loads(p.stdout.splitlines()[-1]); precisions.append(said.pop('precision'))
+            self.assertEqual(said, {'device': device, 'step': stop or 8})
         state = torch.load(Path(out) / 'checkpoints' / 'latest.pt', map_location='cpu', weights_only=True)
         self.assertEqual((state['step'], state['config']['device']), (8, 'cuda'))
-        # the T4's fp16 is not native on a CPU: the CPU leg trained in fp32, recorded it, and the last leg kept it
-        self.assertEqual(state['precision'], 'fp32')
+        # the T4's fp16 is not native on a CPU: the CPU leg chose its own (fp32, or bf16 on a CPU with bf16 instructions
+        # where the probe measures it faster) and recorded it; the last leg kept that where the T4 runs it natively
+        # (fp32), else chose the T4's own fp16 again
+        self.assertEqual(precisions[0], 'fp16'); self.assertIn(precisions[1], ('fp32', 'bf16'))
+        self.assertEqual(precisions[2], 'fp32' if precisions[1] == 'fp32' else 'fp16')
+        self.assertEqual(state['precision'], precisions[2])
 
     def test_pinned_batches_from_make_loaders(self):
         from cifar_learn.dataset import CIFAR10
@@ -371,10 +377,12 @@ def probe(kind):
 
 def leg(device, stop, out, root):
     "One leg of `test_a_gpu_checkpoint_resumes_on_the_cpu_and_back`: resume the run in `out` on `device`, stop after `stop`."
+    import torch
     _data['root'] = Path(root)
     cfg = small_config(device=device, out_dir=out, resume=True)
     r = run_small(cfg, stop_at=int(stop) or None)
-    print(json.dumps({'device': cfg.resolved_device().type, 'step': r if isinstance(r, int) else 8}))
+    precision = torch.load(cfg.checkpoint_path / 'latest.pt', map_location='cpu', weights_only=True)['precision']
+    print(json.dumps({'device': cfg.resolved_device().type, 'step': r if isinstance(r, int) else 8, 'precision': precision}))
 
 
 GROUPS = {'t4': ('t4', 1, [T4]), 'a100': ('a100', 1, [A100]), 'p100': ('p100', 1, [P100]), 't4x2': ('t4', 2, [TwoT4s])}
