@@ -21,8 +21,9 @@ def get_device(device=None, # a `torch.device`, or one of `DEVICES`; None or 'au
     "An available `torch.device` for `device` (torchrun: `cuda` is `cuda:LOCAL_RANK`), or one clear line why not."
     mps = getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available()
     if device is None or device == 'auto': device = 'cuda' if torch.cuda.is_available() else 'mps' if mps else 'cpu'
-    if not isinstance(device, torch.device) and not (isinstance(device, str) and re.fullmatch(DEVICE_PATTERN, device)):
-        raise ValueError(f"unknown device {device!r}: use {DEVICE_NAMES}")
+    known = device.type in ('cpu', 'cuda', 'mps') if isinstance(device, torch.device) else \
+            isinstance(device, str) and bool(re.fullmatch(DEVICE_PATTERN, device))
+    if not known: raise ValueError(f"unknown device {device!r}: use {DEVICE_NAMES}")
     d = torch.device(device)
     if d.type == 'cuda' and not torch.cuda.is_available():
         raise ValueError(f"device {device!r} requested, but CUDA is not available here (torch.cuda.is_available() is "

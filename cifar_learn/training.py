@@ -248,7 +248,8 @@ def tally(self:TrainState, logits:torch.Tensor, # the step's logits, (batch, cla
           loss:torch.Tensor): # its (mean) loss
     "Add a step to the meters (sum of losses, number correct, images); note a first non-finite loss in `nonfinite`."
     loss = loss.detach().float()
-    self.meters += torch.stack((loss * len(y), (logits.detach().argmax(1) == y).sum().float(), loss.new_tensor(len(y))))
+    correct = (logits.detach().argmax(1) == y).sum().float()
+    self.meters += torch.stack((loss * len(y), correct, loss.new_full((), len(y))))   # filled on the device: no copy
     self.nonfinite = torch.where((self.nonfinite < 0) & ~torch.isfinite(loss), self.step, self.nonfinite)
 
 # %% ../nbs/04_training.ipynb #3738d991
