@@ -99,6 +99,7 @@ def _claimed_shapes(config:TrainingConfig) -> dict:
     with torch.device('meta'):
         return {k: tuple(v.shape) for k, v in create_model(config.model, **config.model_args).state_dict().items()}
 
+# %% ../nbs/94_checkpoints.ipynb #ea2aad92
 def load_checkpoint(path, # a `latest.pt` or `best.pt` written by `train`
                     map_location='cpu', # where to load the tensors
                    ) -> Checkpoint:

@@ -193,8 +193,8 @@ def _field_kwargs(f) -> dict:
 # %% ../nbs/06_run.ipynb #888b5b00
 def build_parser(base:TrainingConfig=None, # the config the flags default to (default: the `airbench` preset)
                 ) -> argparse.ArgumentParser:
-    ("The `cifar_learn_train` parser: the run's options, then one flag per `TrainingConfig` field, with its comment as "
-     "help.")
+    ("The `cifar_learn_train` parser: the run's options, then one flag per `TrainingConfig` field, with its help "
+     "text.")
     base = base or preset('airbench')
     p = _Parser(prog='cifar_learn_train', formatter_class=_Help,
                 description='Train a CIFAR-10 classifier (cifar_learn): a preset or a config.json, changed by the '
