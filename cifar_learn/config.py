@@ -24,8 +24,8 @@ OPTIMIZERS = ('adam', 'adamw', 'sgd')
 SCHEDULES = ('constant', 'onecycle', 'linear', 'cosine')
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
 LOADERS = ('tensor', 'dataloader')
-# the fields that take one of a few names, and those names
-CHOICES = {'model': tuple(sorted(MODELS)), 'optimizer': OPTIMIZERS, 'schedule': SCHEDULES, 'precision': PRECISIONS,
+# the fields that take one of a few names, and those names; the models' is live: `register_model` adds to it
+CHOICES = {'model': MODELS.keys(), 'optimizer': OPTIMIZERS, 'schedule': SCHEDULES, 'precision': PRECISIONS,
            'loader': LOADERS, 'padding_mode': PADDING_MODES}
 RENAMED = {'eval_step': 'eval_every'}   # fields renamed since config.json files were first written: old name -> new
 

@@ -217,7 +217,7 @@ def unpickle(file, # path of a batch file
 
 # %% ../nbs/00_data.ipynb #40491b78
 def load_batch(file, # a `data_batch_N` or `test_batch` file
-               n_classes:int=10, # labels must lie in `0..n_classes-1`
+               num_classes:int=10, # labels must lie in `0..num_classes-1`
               ):
     "Read and check one batch: uint8 images (N, 3, 32, 32) and int64 labels (N,); each problem is named, with the file."
     d = unpickle(file)
@@ -234,10 +234,12 @@ def load_batch(file, # a `data_batch_N` or `test_batch` file
     if len(labels) != len(data): raise ValueError(f"{file}: {len(data)} images but {len(labels)} labels")
     if len(labels) and not np.issubdtype(labels.dtype, np.integer):
         first = labels.tolist()[0]
-        raise ValueError(f"{file}: labels must be integers in 0..{n_classes - 1}; found {type(first).__name__} values "
+        raise ValueError(f"{file}: labels must be integers in 0..{num_classes - 1}; found {type(first).__name__} "
+                         "values "
                          f"such as {first!r}")
-    if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(f"{file}: labels must be integers in 0..{n_classes - 1}; found {labels.min()}..{labels.max()}")
+    if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"{file}: labels must be integers in 0..{num_classes - 1}; found "
+                         f"{labels.min()}..{labels.max()}")
     return data.reshape(-1, 3, 32, 32), labels.astype(np.int64)
 
 # %% ../nbs/00_data.ipynb #5f92c0a5

@@ -58,16 +58,16 @@ CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'hors
 # %% ../nbs/90_fakedata.ipynb #e00d8b00
 def fake_images(n:int, # how many images
                 seed:int=0, # seed of the generator: same seed, same images
-                n_classes:int=10, # labels are drawn from 0..n_classes-1
+                num_classes:int=10, # labels are drawn from 0..num_classes-1
                ):
     "`n` random but class-dependent uint8 images (n, 3, 32, 32) and their int64 labels, balanced over classes."
     rng = np.random.default_rng(seed)
-    labels = rng.permutation(np.arange(n) % n_classes).astype(np.int64)
+    labels = rng.permutation(np.arange(n) % num_classes).astype(np.int64)
     yy, xx = np.mgrid[0:32, 0:32] / 32
-    c = np.arange(n_classes)[:, None, None]
-    stripes = np.sin(2 * np.pi * ((c % 5 + 1) * np.where(c < 5, xx, yy)))          # (n_classes, 32, 32)
+    c = np.arange(num_classes)[:, None, None]
+    stripes = np.sin(2 * np.pi * ((c % 5 + 1) * np.where(c < 5, xx, yy)))          # (num_classes, 32, 32)
     colour = np.stack([((c // 2) * 0.37 + k * 0.29) % 1 for k in range(3)], 1)     # pairs of classes share a colour
-    base = 0.25 + 0.5 * colour * (0.6 + 0.4 * stripes[:, None])                    # (n_classes, 3, 32, 32)
+    base = 0.25 + 0.5 * colour * (0.6 + 0.4 * stripes[:, None])                    # (num_classes, 3, 32, 32)
     imgs = base[labels] + rng.normal(0, 0.25, (n, 3, 32, 32))                      # noisy enough to confuse a little
     return (imgs.clip(0, 1) * 255).round().astype(np.uint8), labels
 

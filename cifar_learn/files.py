@@ -75,6 +75,11 @@ def _signals_held():
     finally:   # delivered even when the block failed: a Ctrl-C during a write that failed is not lost
         for s in dict.fromkeys(caught): signal.raise_signal(s)
 
+def _umask() -> int:
+    "The process's umask (read by setting it, since Python has no other portable way, and setting it back)."
+    mask = os.umask(0o022); os.umask(mask)
+    return mask
+
 @contextmanager
 def atomic_write(path, # the file to write, or replace
                 ):
@@ -83,6 +88,7 @@ def atomic_write(path, # the file to write, or replace
     with _signals_held():
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
         try:
+            os.chmod(tmp, 0o666 & ~_umask())   # mkstemp's 0600 would make the file private: give what open() gives
             with os.fdopen(fd, 'wb') as f:
                 yield f
                 f.flush(); os.fsync(f.fileno())

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['MODELS', 'Classifier', 'ConvNet', 'summary', 'conv_bn', 'BNConvNet', 'Residual', 'ResNet9', 'ConvGroup', 'AirNet',
-           'create_model']
+           'list_models', 'create_model', 'register_model']
 
 # %% ../nbs/02_model.ipynb #3b8109c1
 import torch
@@ -18,6 +18,8 @@ from .dataset import Normalize
 # %% ../nbs/02_model.ipynb #79971dc5
 class Classifier(nn.Module):
     "Base of the zoo: `Normalize`, then `self.body` (set by subclasses); `forward(x, targets=None) -> (logits, loss)`."
+    returns_loss = True   # how the training loop knows to pass the targets and use this loss (any other module: logits)
+
     def __init__(self, label_smoothing:float=0.0): # for the loss: 0 is plain cross-entropy
         super().__init__()
         self.norm = Normalize()
@@ -44,7 +46,7 @@ class Classifier(nn.Module):
 # %% ../nbs/02_model.ipynb #e11ecaaf
 class ConvNet(Classifier):
     "The seed tutorial's CNN: 5 convolutions, 2 max-pools, Dropout2d(0.5), 4 linear layers; 4,626,442 parameters."
-    def __init__(self, n_classes:int=10, # outputs
+    def __init__(self, num_classes:int=10, # outputs
                  dropout:float=0.5, # the seed's Dropout2d probability
                  label_smoothing:float=0.0, # passed to `Classifier`
                 ):
@@ -59,7 +61,7 @@ class ConvNet(Classifier):
         self.fc1 = nn.Linear(256 * 8 * 8, 256)
         self.fc2 = nn.Linear(256, 128)
         self.fc3 = nn.Linear(128, 64)
-        self.fc4 = nn.Linear(64, n_classes)
+        self.fc4 = nn.Linear(64, num_classes)
 
     def body(self, x):
         x = F.relu(self.conv1(x))                   # (B,   8, 32, 32)
@@ -84,10 +86,12 @@ def summary(model:nn.Module, # any module
         if len(list(m.children())) == 0:
             hooks.append(m.register_forward_hook(lambda m, i, o, name=name: rows.append(
                 (name, type(m).__name__, tuple(o.shape), sum(p.numel() for p in m.parameters())))))
+    was_training = model.training
     try:
         with torch.no_grad(): model.eval()(x)
     finally:
         for h in hooks: h.remove()
+        model.train(was_training)   # as it was: a summary in the middle of training must not leave it in eval mode
     total = sum(p.numel() for p in model.parameters())
     w = max(len(r[0]) for r in rows)
     print(f"{'layer':{w}}  {'type':12} {'output shape':18} {'params':>10}  share")
@@ -105,7 +109,7 @@ def conv_bn(c_in:int, # input channels
 class BNConvNet(Classifier):
     "A BatchNorm CNN: three blocks of two `conv_bn` layers and a max-pool, global average pooling, one linear layer."
     def __init__(self, widths=(64, 128, 256), # channels of the three blocks
-                 n_classes:int=10, # outputs
+                 num_classes:int=10, # outputs
                  label_smoothing:float=0.0, # passed to `Classifier`
                 ):
         super().__init__(label_smoothing)
@@ -114,7 +118,7 @@ class BNConvNet(Classifier):
             layers += [conv_bn(c, w), conv_bn(w, w), nn.MaxPool2d(2)]
             c = w
         self.features = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, n_classes))
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, num_classes))
 
     def body(self, x): return self.head(self.features(x))
 
@@ -131,7 +135,7 @@ class ResNet9(Classifier):
     ("The ResNet-9 of the fast CIFAR-10 recipes: prep layer, three stages (two with a `Residual` block), max-pool, "
      "linear, scaled.")
     def __init__(self, widths=(64, 128, 256, 512), # channels: prep layer, then the three stages
-                 n_classes:int=10, # outputs
+                 num_classes:int=10, # outputs
                  scale:float=0.125, # multiplies the logits
                  label_smoothing:float=0.0, # passed to `Classifier`
                 ):
@@ -143,7 +147,7 @@ class ResNet9(Classifier):
             conv_bn(w1, w2), nn.MaxPool2d(2),                   # 8×8
             conv_bn(w2, w3), nn.MaxPool2d(2), Residual(w3),     # 4×4
             nn.AdaptiveMaxPool2d(1), nn.Flatten())
-        self.fc = nn.Linear(w3, n_classes, bias=False)
+        self.fc = nn.Linear(w3, num_classes, bias=False)
         self.scale = scale
 
     def body(self, x): return self.fc(self.features(x)) * self.scale
@@ -175,7 +179,7 @@ class ConvGroup(nn.Module):
 class AirNet(Classifier):
     "An airbench-style CNN: a data-whitened 2×2 conv, three `ConvGroup`s, max-pool, linear, logits scaled by 1/9."
     def __init__(self, widths=(64, 256, 256), # channels of the three groups (airbench94 uses 64, 256, 256)
-                 n_classes:int=10, # outputs
+                 num_classes:int=10, # outputs
                  scale:float=1/9, # multiplies the logits
                  label_smoothing:float=0.0, # passed to `Classifier`
                  bn_eps:float=1e-5, # BatchNorm's epsilon (airbench: 1e-12)
@@ -188,7 +192,7 @@ class AirNet(Classifier):
         self.whiten.weight.requires_grad_(False)
         self.whiten_bias_epochs = whiten_bias_epochs
         self.groups = nn.Sequential(*(ConvGroup(c_in, c_out, bn_eps) for c_in, c_out in zip((24, *widths[:2]), widths)))
-        self.fc = nn.Linear(widths[2], n_classes, bias=False)
+        self.fc = nn.Linear(widths[2], num_classes, bias=False)
         self.scale = scale
 
     def frozen_after(self) -> dict:
@@ -223,9 +227,31 @@ def init_from_data(self:AirNet, images, # the uint8 training images (N, 3, 32, 3
 # %% ../nbs/02_model.ipynb #b5b35cbf
 MODELS = {'convnet': ConvNet, 'bncnn': BNConvNet, 'resnet9': ResNet9, 'airnet': AirNet}
 
-def create_model(name:str, # a key of `MODELS`: 'convnet', 'bncnn', 'resnet9', 'airnet'
-                 **kwargs) -> Classifier: # passed to the model's constructor (e.g. `widths`, `label_smoothing`)
-    "Build a model of the zoo by name; an unknown name raises a `ValueError` listing the known ones."
-    if name not in MODELS: raise ValueError(f"unknown model {name!r}; known models: {', '.join(sorted(MODELS))}")
+def list_models() -> list:
+    "The names `create_model` and `TrainingConfig(model=...)` accept: the zoo's and those added by `register_model`."
+    return sorted(MODELS)
+
+def create_model(name:str, # a name of `list_models()`: 'airnet', 'bncnn', 'convnet', 'resnet9' or one registered
+                 num_classes:int=None, # outputs (default: the model's own; 10 in the zoo)
+                 **kwargs) -> nn.Module: # passed to the model's constructor (e.g. `widths`, `label_smoothing`)
+    ("Build a registered model by name; an unknown name raises a `ValueError` listing the known ones. "
+     "`label_smoothing` goes only to models that compute their loss (`returns_loss`); for others the loop applies it.")
+    if name not in MODELS: raise ValueError(f"unknown model {name!r}; known models: {', '.join(list_models())}")
+    if num_classes is not None: kwargs['num_classes'] = num_classes
+    if not getattr(MODELS[name], 'returns_loss', False): kwargs.pop('label_smoothing', None)
     try: return MODELS[name](**kwargs)
     except TypeError as e: raise TypeError(f"create_model({name!r}): {e}") from e
+
+# %% ../nbs/02_model.ipynb #a7c1e002
+def register_model(name_or_model=None, # the name to register under; or the model itself (`@register_model`)
+                  ):
+    ("Decorator: add a model class, or a function that builds one, to `MODELS` under `name` (default: its "
+     "`__name__`); a name taken by another model raises a `ValueError`.")
+    def add(model, name=None):
+        name = name or model.__name__
+        if MODELS.get(name, model) is not model:
+            raise ValueError(f"a model named {name!r} is already registered ({MODELS[name].__name__}); "
+                             "choose another name")
+        MODELS[name] = model
+        return model
+    return add(name_or_model) if callable(name_or_model) else lambda model: add(model, name_or_model)

@@ -65,12 +65,12 @@ def plot_curves(history, # see `load_history`
 # %% ../nbs/05_report.ipynb #7c088a3b
 def confusion_matrix(predictions, # predicted classes, int tensor or array (N,)
                      targets, # true classes (N,)
-                     n_classes:int=10, # size of the matrix
+                     num_classes:int=10, # size of the matrix
                     ) -> np.ndarray:
-    "Counts (n_classes, n_classes): row = true class, column = predicted class."
+    "Counts (num_classes, num_classes): row = true class, column = predicted class."
     p, t = torch.as_tensor(predictions).long().cpu(), torch.as_tensor(targets).long().cpu()
     if p.shape != t.shape: raise ValueError(f"{len(p)} predictions but {len(t)} targets")
-    return torch.bincount(t * n_classes + p, minlength=n_classes ** 2).reshape(n_classes, n_classes).numpy()
+    return torch.bincount(t * num_classes + p, minlength=num_classes ** 2).reshape(num_classes, num_classes).numpy()
 
 def per_class_accuracy(cm:np.ndarray, # a confusion matrix of counts
                       ) -> np.ndarray:

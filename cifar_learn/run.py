@@ -132,7 +132,8 @@ def run_training(cfg:TrainingConfig, # the run's settings
         tr_idx, split = _check_split(out, cfg, len(train_ds))
         set_seed(cfg.seed)
         net = create_model(cfg.model, **cfg.model_args, label_smoothing=cfg.label_smoothing)
-        net.init_from_data(train_ds.images[tr_idx])           # the zoo's data hook (chapter 02): training images only
+        # the zoo's data hook (chapter 02), given the training images only; a model from elsewhere may not have it
+        if hasattr(net, 'init_from_data'): net.init_from_data(train_ds.images[tr_idx])
         train_dl, val_dl, test_dl = make_loaders(cfg, train_ds, test_ds)
         if ck: check_data(ck, {'train': data_fingerprint(train_dl), 'eval': data_fingerprint(val_dl or test_dl)})
         if rank == 0:                                         # every check passed: the folder now holds this run
@@ -156,10 +157,15 @@ class _Parser(argparse.ArgumentParser):
 
 def _flag(name:str) -> str: return '--' + name.replace('_', '-')
 
-class _Help(argparse.ArgumentDefaultsHelpFormatter):
-    "Each flag's default after its help, except where there is none to show (None)."
+class _Help(argparse.HelpFormatter):
+    ("Each flag's default after its help, written as one would type it (a float to 6 digits, a dict as JSON, a pair as "
+     "two numbers); none where there is none to show.")
     def _get_help_string(self, action):
-        return action.help if action.default is None else super()._get_help_string(action)
+        d = action.default
+        if d is None or d is argparse.SUPPRESS or not action.option_strings: return action.help
+        shown = (f'{d:.6g}' if isinstance(d, float) else json.dumps(d) if isinstance(d, dict)
+                 else ' '.join(f'{v:g}' for v in d) if isinstance(d, tuple) else d)
+        return f"{action.help} (default: {str(shown).replace('%', '%%')})"
 
 def _fail(status:int, message):
     ("Print `message` on stderr as one line, `cifar_learn_train: error: ...` (naming the process under torchrun), and "

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['HISTORY_KEYS', 'set_seed', 'rng_state', 'set_rng_state', 'EvalResult', 'run_precision', 'evaluate', 'Batches',
-           'TrainState', 'TrainingInterrupted', 'train']
+           'TrainState', 'TrainingInterrupted', 'logits_and_loss', 'train']
 
 # %% ../nbs/04_training.ipynb #72b54a34
 import random, signal, sys, time
@@ -60,10 +60,13 @@ class EvalResult:
     targets: torch.Tensor         # true class of each image (N,)
 
 # %% ../nbs/04_training.ipynb #e9ef3cbc
+# the zoo's forward gives `(logits, None)`, any other module its logits
+def _logits(out): return out[0] if isinstance(out, tuple) else out
+
 def _predict(net, x, tta:int):
     ("Class probabilities for `x`: the softmax of the logits averaged over the views of test-time augmentation level "
      "`tta` (0, 1 or 2).")
-    logits = lambda v: net(v)[0].float()
+    logits = lambda v: _logits(net(v)).float()
     mirrored = lambda v: (logits(v) + logits(v.flip(3))) / 2
     if tta == 0: return logits(x).softmax(1)
     if tta == 1: return mirrored(x).softmax(1)
@@ -83,7 +86,7 @@ def run_precision(config:TrainingConfig, # the run's settings: `precision` and `
 
 # %% ../nbs/04_training.ipynb #d3745020
 @torch.no_grad()
-def evaluate(net:torch.nn.Module, # a model of the zoo (its forward returns `(logits, loss)`)
+def evaluate(net:torch.nn.Module, # a model of the zoo, or any module that returns logits
              loader, # yields `(x, y)` batches: a `TensorLoader` or a `DataLoader`
              tta:int=0, # test-time augmentation: 0 none, 1 (or True) mirror image, 2 mirror image and one-pixel shifts
              precision:str='auto', # autocast as in training (see `TrainingConfig.precision`)
@@ -276,8 +279,19 @@ def _stop_on_signal(quiet:bool):
             print(f"\n{name}: finishing this step and saving a checkpoint (again to stop at once)", file=sys.stderr)
     with handling_signals(handle): yield stop
 
+# %% ../nbs/04_training.ipynb #b4d1e002
+def logits_and_loss(model:torch.nn.Module, # the model as the loop calls it (maybe wrapped by DDP or `torch.compile`)
+                    x, # a batch of images
+                    y, # their labels
+                    label_smoothing:float=0.0, # for the loss of a model that does not compute its own
+                   ) -> tuple:
+    "One forward pass as training needs it: the zoo's own `(logits, loss)`, or any module's logits and cross-entropy."
+    if getattr(getattr(model, 'module', model), 'returns_loss', False): return model(x, y)   # DDP keeps it in .module
+    logits = model(x)
+    return logits, F.cross_entropy(logits.float(), y, label_smoothing=label_smoothing)
+
 # %% ../nbs/04_training.ipynb #06364e96
-def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
+def train(net:torch.nn.Module, # a model of the zoo, or any module that returns logits (`logits_and_loss`)
           train_loader, # yields `(x, y)` training batches (a `TensorLoader` or a `DataLoader`)
           eval_loader, # yields the batches evaluated every `eval_every` steps: validation, or test if `val_size=0`
           optimizer:torch.optim.Optimizer, # e.g. `create_optimizer(net, config)`
@@ -304,7 +318,7 @@ def train(net:torch.nn.Module, # a model whose forward returns `(logits, loss)`
                 # step: forward under autocast, backward, optimizer, schedule; loss and accuracy summed on the device
                 x, y = (t.to(device, non_blocking=True) for t in next(state.batches))
                 if c.channels_last: x = x.contiguous(memory_format=torch.channels_last)
-                with autocast(device, state.precision): logits, loss = model(x, y)
+                with autocast(device, state.precision): logits, loss = logits_and_loss(model, x, y, c.label_smoothing)
                 optimizer.zero_grad(set_to_none=True)
                 state.scaler.scale(loss).backward()
                 state.scaler.step(optimizer); state.scaler.update(); state.scheduler.step()
