@@ -21,7 +21,7 @@ from .data import CIFAR10_MD5, CIFAR10_URL, download_cifar10, find_cifar10
 from .dataset import CIFAR10, TensorLoader, share_of_batch, split_indices
 from .distributed import barrier, check_sync_batchnorm, init_distributed, world
 from .files import FolderInUseError, folder_lock, handling_signals, remove_temporaries, write_json
-from .model import create_model
+from .model import create_model, list_models
 from .report import write_report
 from .checkpoints import CheckpointError, ResumeError, check_data, data_fingerprint, resume_checkpoint
 from .training import TrainingInterrupted, evaluate, run_precision, set_seed, train
@@ -157,15 +157,10 @@ class _Parser(argparse.ArgumentParser):
 
 def _flag(name:str) -> str: return '--' + name.replace('_', '-')
 
-class _Help(argparse.HelpFormatter):
-    ("Each flag's default after its help, written as one would type it (a float to 6 digits, a dict as JSON, a pair as "
-     "two numbers); none where there is none to show.")
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    "Each flag's default after its help, except where there is none to show (None)."
     def _get_help_string(self, action):
-        d = action.default
-        if d is None or d is argparse.SUPPRESS or not action.option_strings: return action.help
-        shown = (f'{d:.6g}' if isinstance(d, float) else json.dumps(d) if isinstance(d, dict)
-                 else ' '.join(f'{v:g}' for v in d) if isinstance(d, tuple) else d)
-        return f"{action.help} (default: {str(shown).replace('%', '%%')})"
+        return action.help if action.default is None else super()._get_help_string(action)
 
 def _fail(status:int, message):
     ("Print `message` on stderr as one line, `cifar_learn_train: error: ...` (naming the process under torchrun), and "
@@ -188,6 +183,7 @@ def _json_object(s:str) -> dict:
 
 def _field_kwargs(f) -> dict:
     "How a field of `TrainingConfig` is read from the command line, by its type."
+    if f.name == 'model': return dict(choices=list_models())   # the registry as it is now, sorted
     if f.name in CHOICES: return dict(choices=CHOICES[f.name])
     if f.name == 'tta': return dict(type=int, choices=(0, 1, 2))
     if f.name == 'device': return dict(type=_device, metavar='{' + ','.join(DEVICES) + '}')
