@@ -167,10 +167,10 @@ class ResumeError(ValueError):
 
 def resume_checkpoint(config:TrainingConfig, # the run's settings: `checkpoint_path`, `resume`, the recipe to compare
                      ) -> Checkpoint:
-    ("The checkpoint a run of `config` continues from (the newer of `latest.pt` and `best.pt`), or None for a new run; "
-     "refuses a mixed run.")
+    ("The checkpoint a run of `config` continues from (the newer of `latest.pt` and `best.pt`), or None for a new run "
+     "(or one without a folder); refuses a mixed run.")
     ckdir = config.checkpoint_path
-    found = [ckdir / name for name in CHECKPOINT_FILES if (ckdir / name).exists()]
+    found = [ckdir / name for name in CHECKPOINT_FILES if (ckdir / name).exists()] if ckdir else []
     if not found: return None
     if not config.resume:
         raise FileExistsError(f"{ckdir} already holds checkpoints of an earlier run "

@@ -93,7 +93,8 @@ class _Hardware:
 class _Files:
     "Where the data, the outputs and the checkpoints are."
     data_dir: str = setting('data', 'where CIFAR-10 is downloaded')
-    out_dir: str = setting('runs/run', 'outputs of the run: config, history, metrics, plots')
+    out_dir: str = setting(None, 'folder of the run: config, checkpoints, history, metrics, plots (None: nothing '
+                                 'is written, and train keeps no checkpoint)')
     checkpoint_dir: str = setting(None, 'folder of the checkpoints (default: out_dir/checkpoints)')
     checkpoint_every: int = setting(1000, 'save the latest checkpoint every this many steps')
     resume: bool = setting(False, 'continue from the latest checkpoint')
@@ -113,8 +114,9 @@ TrainingConfig.__doc__ += '\n\nParameters\n----------\n' + ''.join(
 # %% ../nbs/03_config.ipynb #ca3eaeb4
 @patch(as_prop=True)
 def checkpoint_path(self:TrainingConfig) -> Path:
-    "The folder of the checkpoints."
-    return Path(self.checkpoint_dir) if self.checkpoint_dir else Path(self.out_dir) / 'checkpoints'
+    "The folder of the checkpoints; None when the run has no folder (it then keeps no checkpoint)."
+    if self.checkpoint_dir: return Path(self.checkpoint_dir)
+    return Path(self.out_dir) / 'checkpoints' if self.out_dir else None
 
 @patch
 def resolved_device(self:TrainingConfig) -> torch.device:
@@ -210,11 +212,13 @@ def _check_run(c:TrainingConfig):
     for name in ('nesterov', 'shuffle', 'augment', 'alternate_flip', 'drop_last', 'lookahead', 'pin_memory',
                  'channels_last', 'compile', 'sync_batchnorm', 'resume'):
         _check(isinstance(getattr(c, name), bool), name, getattr(c, name), 'must be true or false')
-    for name in ('data_dir', 'out_dir'):
-        _check(isinstance(getattr(c, name), str) and getattr(c, name) != '', name, getattr(c, name),
-               'must be a non-empty path')
+    _check(isinstance(c.data_dir, str) and c.data_dir != '', 'data_dir', c.data_dir, 'must be a non-empty path')
+    _check(c.out_dir is None or (isinstance(c.out_dir, str) and c.out_dir != ''), 'out_dir', c.out_dir,
+           'must be a non-empty path, or None for a run that writes nothing')
     _check(c.checkpoint_dir is None or (isinstance(c.checkpoint_dir, str) and c.checkpoint_dir != ''), 'checkpoint_dir',
            c.checkpoint_dir, 'must be a non-empty path, or None for out_dir/checkpoints')
+    _check(not c.resume or c.checkpoint_path is not None, 'resume', c.resume,
+           'needs out_dir (or checkpoint_dir): the folder that holds the checkpoint to continue')
     _check(not (c.alternate_flip and c.loader == 'dataloader'), 'alternate_flip', c.alternate_flip,
            "needs loader='tensor' (a DataLoader's transforms do not know the epoch)")
     _check(isinstance(c.model_args, dict), 'model_args', c.model_args,

@@ -7,7 +7,7 @@ __all__ = ['FolderInUseError', 'folder_lock', 'handling_signals', 'atomic_write'
 
 # %% ../nbs/92_files.ipynb #2e1b6246
 import json, os, signal, tempfile, threading, warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 try: import fcntl                      # POSIX (Linux, macOS, Colab, Kaggle)
 except ImportError: fcntl = None        # Windows: no folder locks (see `folder_lock`)
@@ -37,19 +37,30 @@ def folder_lock(folder, # the folder to hold (created if missing); its lock file
                 wait:bool=False, # wait for another process to let go, instead of raising `FolderInUseError`
                ):
     ("Hold an exclusive lock on `folder` for the block: one writing process at a time, released on any exit, even a "
-     "kill.")
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    path = (folder / '.lock').resolve()
+     "kill. A block that wrote nothing leaves nothing: no lock file, and no folder it created.")
+    folder = Path(folder).resolve(); path = folder / '.lock'
     if path in _held:                          # this process holds it already: nothing to wait for
         _held[path] += 1
         try: yield path
         finally: _held[path] -= 1
         return
-    with open(path, 'a+') as f:                # closing the file releases the lock, and so does the end of the process
-        _flock(f, folder, wait)
-        _held[path] = 1
-        try: yield path
-        finally: del _held[path]
+    created = [p for p in (folder, *folder.parents) if not p.exists()]
+    while True:
+        folder.mkdir(parents=True, exist_ok=True)
+        f = open(path, 'a+')                   # closing the file releases the lock, and so does the end of the process
+        try: _flock(f, folder, wait)
+        except BaseException: f.close(); raise
+        # the holder we waited for may have removed the folder (below): then lock the new one
+        if path.exists() and os.path.samestat(os.fstat(f.fileno()), os.stat(path)): break
+        f.close()
+    _held[path] = 1
+    try: yield path
+    finally:
+        del _held[path]
+        with f, suppress(OSError):             # still held while the lock file goes: no one locks a file about to go
+            if [p.name for p in folder.iterdir()] == ['.lock']:   # the block wrote nothing here
+                path.unlink()
+                for p in created: p.rmdir()    # innermost first; stops at the first that holds something
 
 # %% ../nbs/92_files.ipynb #34176e1a
 @contextmanager

@@ -262,8 +262,9 @@ class TrainingInterrupted(KeyboardInterrupt):
                  step:int, # the last step done, and saved
                  checkpoint:Path): # the checkpoint written at that step
         self.signum, self.step, self.checkpoint = signum, step, checkpoint
-        super().__init__(f"{signal.Signals(signum).name}: training stopped after step {step} and saved {checkpoint}; "
-                         "resume with resume=True (on the command line, --resume)")
+        saved = (f"saved {checkpoint}; resume with resume=True (on the command line, --resume)" if checkpoint else
+                 "kept no checkpoint: the run has no out_dir")
+        super().__init__(f"{signal.Signals(signum).name}: training stopped after step {step} and {saved}")
 
 @contextmanager
 def _stop_on_signal(quiet:bool):
@@ -302,11 +303,12 @@ def train(net:torch.nn.Module, # a model of the zoo, or any module that returns 
     "Train `net` for `config.steps` steps, evaluating, checkpointing, resuming if asked; returns the history."
     c, device = config, config.resolved_device()
     rank, size = init_distributed(device, c.dist_timeout)           # torchrun: join the other processes (chapter 08)
-    quiet, latest = quiet or rank > 0, c.checkpoint_path / 'latest.pt'
+    quiet, ckdir = quiet or rank > 0, c.checkpoint_path           # ckdir None (no out_dir): no checkpoint is kept
+    saves, latest = rank == 0 and ckdir is not None, ckdir and ckdir / 'latest.pt'   # rank 0 writes them
     net.to(device, memory_format=torch.channels_last if c.channels_last else torch.preserve_format)
     if c.compile: check_compile(device)
-    with folder_lock(c.checkpoint_path) if rank == 0 else nullcontext(), _stop_on_signal(quiet) as stop:
-        if rank == 0: remove_temporaries(c.checkpoint_path, CHECKPOINT_FILES)   # left by a process killed while saving
+    with folder_lock(ckdir) if saves else nullcontext(), _stop_on_signal(quiet) as stop:
+        if saves: remove_temporaries(ckdir, CHECKPOINT_FILES)       # left by a process killed while saving
         state = TrainState(net, optimizer, c, train_loader, eval_loader)
         resume_or_refuse(state, quiet, checkpoint)
         model = wrap(net, train_loader, c)     # DDP under torchrun (chapter 08): built once the weights are restored
@@ -332,7 +334,7 @@ def train(net:torch.nn.Module, # a model of the zoo, or any module that returns 
                 # read the sums: the loop's only waits for the device (under torchrun, summed over the processes)
                 all_reduce_(state.nonfinite, 'max'); all_reduce_(state.meters)
                 if (bad := int(state.nonfinite)) >= 0:
-                    raise FloatingPointError(_nonfinite_message(bad, c.checkpoint_path))
+                    raise FloatingPointError(_nonfinite_message(bad, ckdir))
                 loss_sum, correct, n = state.meters.tolist()
                 if rank: state.meters.zero_()                       # rank 0 keeps the sums (its checkpoint saves them)
                 now = time.perf_counter(); seconds += now - t_last
@@ -342,12 +344,12 @@ def train(net:torch.nn.Module, # a model of the zoo, or any module that returns 
                     row = broadcast(r and dict(steps=state.step, train_losses=loss_sum / max(n, 1), eval_losses=r.loss,
                                                train_accuracies=correct / max(n, 1), eval_accuracies=r.accuracy,
                                                lrs=state.scheduler.get_last_lr()[0], seconds=round(seconds, 3)))
-                    if state.record(row) and rank == 0: state.save(c.checkpoint_path / 'best.pt')
+                    if state.record(row) and saves: state.save(ckdir / 'best.pt')
                     bar.set_postfix(loss=f"{row['train_losses']:.3f}", acc=f"{row['train_accuracies']:.3f}",
                                     eval_acc=f"{row['eval_accuracies']:.3f}",
                                     img_s=f'{size * images / max(now - t_last, 1e-9):,.0f}')
                 # checkpoint, and stop if asked
-                if save_now and rank == 0: state.save(latest)
+                if save_now and saves: state.save(latest)
                 if stopping: raise TrainingInterrupted(stopping, state.step, latest)
                 t_last, images = time.perf_counter(), 0
     return state.history
@@ -356,9 +358,10 @@ def train(net:torch.nn.Module, # a model of the zoo, or any module that returns 
 def _nonfinite_message(step:int, ckdir:Path) -> str:
     "What a non-finite loss at `step` leaves: the checkpoints that exist, and what to do."
     kept = []
-    for name in CHECKPOINT_FILES:
+    for name in CHECKPOINT_FILES if ckdir else ():
         try: kept.append(f"{ckdir / name} (step {load_checkpoint(ckdir / name).step})")
         except (FileNotFoundError, CheckpointError): pass
-    where = f"the checkpoints are intact: {', '.join(kept)}" if kept else "no checkpoint had been saved yet"
+    where = (f"the checkpoints are intact: {', '.join(kept)}" if kept else "no checkpoint had been saved yet" if ckdir
+             else "the run keeps no checkpoint (no out_dir)")
     return (f"training loss became non-finite (nan or inf) at step {step}; training stopped and {where}. Try a lower "
             "learning rate in a new run (a resume keeps the saved run's settings), or check the data.")
