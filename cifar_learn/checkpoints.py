@@ -8,7 +8,7 @@ __all__ = ['CHECKPOINT_FORMAT', 'CHECKPOINT_FILES', 'NOT_COMPARED', 'CheckpointE
            'resume_or_refuse', 'check_data', 'check_resumable']
 
 # %% ../nbs/94_checkpoints.ipynb #86ba4daf
-import hashlib, math, sys
+import copy, hashlib, math, sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,18 +93,31 @@ class Checkpoint:
     passed_over: list = None
 
 # %% ../nbs/94_checkpoints.ipynb #ea2aad91
-def _claimed_shapes(config:TrainingConfig) -> dict:
-    ("The weight shapes of the model `config` describes, from a model built on the meta device: no memory, whatever "
-     "its size.")
-    with torch.device('meta'):
-        return {k: tuple(v.shape) for k, v in create_model(config.model, **config.model_args).state_dict().items()}
+def _check_shapes(path:Path, config:TrainingConfig, saved:dict, model:torch.nn.Module=None):
+    ("Refuse a file whose weights (`saved`: their shapes) are not those of `model`, or of the model `config` describes, "
+     "built on the meta device: no memory, whatever its size.")
+    if model is None:
+        with torch.device('meta'): claimed = create_model(config.model, **config.model_args).state_dict()
+    else: claimed = model.state_dict()
+    claimed = {k: tuple(v.shape) for k, v in claimed.items()}
+    if claimed != saved:
+        n = lambda shapes: sum(math.prod(s) for s in shapes.values())
+        what = f"its config describes model {config.model!r} with" if model is None else f"the {type(model).__name__} given has"
+        hint = " (the weights of a network outside the zoo? pass it as model=)" if model is None else ""
+        raise CheckpointError(f"{path}: {what} {n(claimed):,} weights, but it holds {n(saved):,} in other shapes; not "
+                              f"loaded{hint}")
+
+def _loading_copy(net:torch.nn.Module):
+    "What `load_checkpoint` needs to load `net`'s weights: nothing for the zoo's (rebuilt from the config), else a copy."
+    return None if isinstance(net, Classifier) else copy.deepcopy(net)   # a copy: a refused resume leaves `net` as it was
 
 # %% ../nbs/94_checkpoints.ipynb #ea2aad92
 def load_checkpoint(path, # a `latest.pt` or `best.pt` written by `train`
                     map_location='cpu', # where to load the tensors
+                    model:torch.nn.Module=None, # where the weights go: None rebuilds the config's model; else your own (e.g. a torchvision ResNet)
                    ) -> Checkpoint:
-    ("Safely load a checkpoint (`weights_only=True`) and rebuild its model; a damaged or foreign file raises "
-     "`CheckpointError`.")
+    ("Safely load a checkpoint (`weights_only=True`) into its model, rebuilt or given; a damaged or foreign file "
+     "raises `CheckpointError`.")
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such checkpoint")
     try: d = torch.load(path, map_location=map_location, weights_only=True)
@@ -123,14 +136,13 @@ def load_checkpoint(path, # a `latest.pt` or `best.pt` written by `train`
         raise CheckpointError(f"{path} is damaged: its contents do not match the SHA-256 saved with them (a changed "
                               "bit, or an edit); not used")
     try:
+        if (name := d['config']['model']) not in MODELS:   # a model registered where it was trained, not here
+            raise CheckpointError(f"{path} holds a model {name!r} that this process does not know: run the code that "
+                                  "registers it (register_model) first, then load it")
         config = TrainingConfig(**d['config'])
-        saved = {k: tuple(v.shape) for k, v in d['model'].items()}
         # checked before the model is built: a file cannot make us allocate
-        if (claimed := _claimed_shapes(config)) != saved:
-            n = lambda shapes: sum(math.prod(s) for s in shapes.values())
-            raise CheckpointError(f"{path}: its config describes model {config.model!r} with {n(claimed):,} weights, "
-                                  f"but it holds {n(saved):,} in other shapes; not loaded")
-        model = create_model(config.model, **config.model_args, label_smoothing=config.label_smoothing)
+        _check_shapes(path, config, {k: tuple(v.shape) for k, v in d['model'].items()}, model)
+        if model is None: model = create_model(config.model, **config.model_args, label_smoothing=config.label_smoothing)
         model.load_state_dict(d['model'])
         return Checkpoint(model, config, d['history'], d['step'], d['best_accuracy'], d, path)
     except CheckpointError: raise
@@ -166,6 +178,7 @@ class ResumeError(ValueError):
     "A resume that would mix two runs (other settings, another model, another validation split); nothing was written."
 
 def resume_checkpoint(config:TrainingConfig, # the run's settings: `checkpoint_path`, `resume`, the recipe to compare
+                      model:torch.nn.Module=None, # passed to `load_checkpoint`: None for a model of the zoo
                      ) -> Checkpoint:
     ("The checkpoint a run of `config` continues from (the newer of `latest.pt` and `best.pt`), or None for a new run "
      "(or one without a folder); refuses a mixed run.")
@@ -178,7 +191,7 @@ def resume_checkpoint(config:TrainingConfig, # the run's settings: `checkpoint_p
                               "--resume) or choose another out_dir/checkpoint_dir.")
     loaded, damaged = [], []
     for p in found:
-        try: loaded.append(load_checkpoint(p))
+        try: loaded.append(load_checkpoint(p, model=model))
         except CheckpointError as e: damaged.append((p, e))
     if not loaded: raise damaged[0][1] if len(damaged) == 1 else CheckpointError(' '.join(str(e) for _, e in damaged))
     ck = max(loaded, key=lambda ck: ck.step)   # a damaged one is passed over, and `train` says so: never silently
@@ -207,7 +220,7 @@ def resume_or_refuse(state, # a `TrainState` (chapter 04), before its first step
         raise ValueError(f"the network is a {type(net).__name__} but config.model is {c.model!r}: checkpoints rebuild "
                          "the network from the config, so they must agree; set model (and model_args) to describe "
                          "this network")
-    ck = checkpoint or resume_checkpoint(c)   # the run layer loaded it already: not twice
+    ck = checkpoint or resume_checkpoint(c, _loading_copy(net))   # the run layer loaded it already: not twice
     if ck is None:
         if c.resume and not quiet: print(f'no checkpoint in {c.checkpoint_path}: starting a new run')
         return

@@ -170,8 +170,10 @@ def _model_error(c) -> str:
 # %% ../nbs/03_config.ipynb #d88fe696
 def _check_recipe(c:TrainingConfig):
     "The fields of the recipe: the names a field takes, the device, the optimizer's and the schedule's numbers."
-    for name, allowed in CHOICES.items():
-        _check(getattr(c, name) in allowed, name, getattr(c, name), f"must be one of {', '.join(allowed)}")
+    for name, allowed in CHOICES.items():   # the models as `list_models()` gives them, and how to add one
+        names = ', '.join(sorted(allowed) if name == 'model' else allowed)
+        _check(getattr(c, name) in allowed, name, getattr(c, name),
+               f"must be one of {names}" + (", or a name given to register_model in this process" if name == 'model' else ''))
     _check(isinstance(c.device, str) and bool(re.fullmatch(DEVICE_PATTERN, c.device)), 'device', c.device,
            f"must be {DEVICE_NAMES}")
     _check(is_number(c.lr) and c.lr > 0, 'lr', c.lr, 'must be a finite number > 0')

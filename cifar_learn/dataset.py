@@ -8,56 +8,70 @@ __all__ = ['CIFAR10_MEAN', 'CIFAR10_STD', 'CIFAR10', 'show_batch', 'channel_stat
 
 # %% ../nbs/01_dataset.ipynb #e79f7ba1
 import math, time
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
+from PIL import Image
 from torch import nn
-from torch.utils.data import Dataset
+try: from torchvision.datasets.vision import StandardTransform, VisionDataset
+except Exception as e:   # e.g. a torchvision built for another torch: "operator torchvision::nms does not exist"
+    raise ImportError(f"cifar_learn needs torchvision, built for this torch ({torch.__version__}); it failed to import: "
+                      f"{e}. Install the two together (Colab and Kaggle have them installed)") from e
 
 from .checks import PADDING_MODES, is_int
 from .data import CIFAR10_CLASSES, find_cifar10, load_split, show_images
 from .devices import get_device
 
 # %% ../nbs/01_dataset.ipynb #0256b9b8
-class CIFAR10(Dataset):
-    ("A CIFAR-10 split as a map-style Dataset over uint8 images, called like torchvision's: item `i` is `(image, "
-     "label)`.")
+class CIFAR10(VisionDataset):
+    ("A CIFAR-10 split as torchvision's `CIFAR10`: item `i` is `(PIL image, int label)`, `data` `(N, 32, 32, 3)` and "
+     "`targets` may be replaced.")
     def __init__(self, root, # the `cifar-10-batches-py` folder, or the folder that holds it (torchvision's `root`)
                  train:bool=True, # training split (`data_batch_1..5`) or test split (`test_batch`)
-                 transform=None, # callable applied to the uint8 (3, 32, 32) tensor; None gives float32 in [0, 1]
-                 target_transform=None, # callable applied to the int label
+                 transform=None, # callable applied to each image: a PIL image (with `as_tensor`, a uint8 tensor)
+                 target_transform=None, # callable applied to each int label
                  download:bool=False, # download CIFAR-10 into `root` first if it is not there
+                 transforms=None, # callable applied to `(image, label)` together, instead of the two above
+                 as_tensor:bool=False, # images as uint8 `(3, 32, 32)` tensors, for `transforms.v2`: no PIL, faster
                 ):
-        self.root, self.train, self.transform, self.target_transform = Path(root), train, transform, target_transform
-        self.folder = find_cifar10(root, download=download)
+        super().__init__(root, transforms=transforms, transform=transform, target_transform=target_transform)
+        self.train, self.as_tensor = train, as_tensor
+        self.folder = find_cifar10(self.root, download=download)
         split = load_split(self.folder, train)
-        self.images, self.labels = torch.from_numpy(split.images), torch.from_numpy(split.labels)
+        self.data = split.images.transpose(0, 2, 3, 1)   # torchvision's layout, as a view of our (N, 3, 32, 32) array
+        self.targets = split.labels.tolist()
         self.classes = split.classes
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
 
-    @property
-    def data(self) -> np.ndarray:
-        "The images as torchvision keeps them: uint8 `(N, 32, 32, 3)` (a view, no copy)."
-        return self.images.numpy().transpose(0, 2, 3, 1)
-
-    @property
-    def targets(self) -> list:
-        "The labels as a list of ints, as torchvision keeps them."
-        return self.labels.tolist()
-
-    def __len__(self): return len(self.labels)
+    def __len__(self): return len(self.data)
 
     def __getitem__(self, i):
-        img, label = self.images[i], int(self.labels[i])
-        img = self.transform(img.clone()) if self.transform is not None else img.float().div(255)
-        return img, (self.target_transform(label) if self.target_transform is not None else label)
+        img, target = self.data[i], self.targets[i]
+        # a copy in PyTorch's (3, H, W), which a transform may change in place; or a PIL image, as torchvision gives
+        img = torch.from_numpy(img).permute(2, 0, 1).clone(memory_format=torch.contiguous_format) if self.as_tensor else \
+            Image.fromarray(img)
+        # read at each item, as torchvision's CIFAR10 does: they may be set after construction
+        if self.transform is not None: img = self.transform(img)
+        if self.target_transform is not None: target = self.target_transform(target)
+        if self.transforms is not None and not isinstance(self.transforms, StandardTransform):   # `transforms=`
+            img, target = self.transforms(img, target)
+        return img, target
 
-    def __repr__(self):
-        return (f"CIFAR10({'train' if self.train else 'test'}, {len(self):,} images, {len(self.classes)} classes, "
-                f"root={str(self.root)!r}, transform={self.transform!r})")
+    def extra_repr(self) -> str:
+        return f"Split: {'Train' if self.train else 'Test'}" + (', images as uint8 tensors' if self.as_tensor else '')
+
+# %% ../nbs/01_dataset.ipynb #0256b9c1
+@patch(as_prop=True)
+def images(self:CIFAR10) -> torch.Tensor:
+    "Every image as one uint8 tensor `(N, 3, 32, 32)`, PyTorch's layout: a view of `data`, no copy."
+    return torch.from_numpy(np.asarray(self.data)).permute(0, 3, 1, 2)
+
+@patch(as_prop=True)
+def labels(self:CIFAR10) -> torch.Tensor:
+    "Every label as one int64 tensor `(N,)`, from `targets`."
+    return torch.as_tensor(np.asarray(self.targets), dtype=torch.int64)
 
 # %% ../nbs/01_dataset.ipynb #98b447c5
 def show_batch(x, # images (B, 3, H, W): floats in [0, 1], as a loader yields them, or uint8
@@ -120,16 +134,21 @@ def images_per_second(loader, # anything that yields `(x, y)` batches
 # %% ../nbs/01_dataset.ipynb #8ae269db
 def _as_arrays(dataset):
     "uint8 images (N, 3, H, W) and int64 labels from a `CIFAR10`, a `Split` or an `(images, labels)` pair."
-    if getattr(dataset, 'transform', None) is not None or getattr(dataset, 'target_transform', None) is not None:
+    joint = getattr(dataset, 'transforms', None)   # VisionDataset's: `transforms=`, or the two below wrapped
+    if isinstance(joint, StandardTransform): joint = None   # ...which are read as they are now (they may be set later)
+    if joint is not None or any(getattr(dataset, k, None) is not None for k in ('transform', 'target_transform')):
         raise ValueError("TensorLoader augments whole batches itself and does not apply the dataset's transform; "
-                         "pass a dataset built with transform=None and target_transform=None "
-                         "(and augment=True for flips and translations)")
+                         "pass a dataset built with transform=None and target_transform=None (and no transforms=), "
+                         "and augment=True for flips and translations")
     images, labels = (dataset.images, dataset.labels) if hasattr(dataset, 'images') else dataset
     images, labels = torch.as_tensor(images), torch.as_tensor(labels)
     if images.dtype != torch.uint8 or images.ndim != 4:
         raise ValueError(f"images must be uint8 (N, C, H, W); got {images.dtype} with shape {tuple(images.shape)}")
+    if images.shape[1] not in (1, 3) and images.shape[3] in (1, 3):   # torchvision's `data` is (N, H, W, C)
+        raise ValueError(f"images must be (N, C, H, W); these look channels-last, {tuple(images.shape)}: pass the "
+                         "dataset itself, or (torch.as_tensor(data).permute(0, 3, 1, 2), targets)")
     if len(labels) != len(images): raise ValueError(f"{len(images)} images but {len(labels)} labels")
-    return images, labels.long()
+    return images.contiguous(), labels.long()
 
 # %% ../nbs/01_dataset.ipynb #a33b1709
 def share_of_batch(batch_size:int, # the global batch: images per optimizer step, over all processes

@@ -49,13 +49,12 @@ def make_loaders(config:TrainingConfig, # `loader`, `batch_size`, `val_size`, `a
                              world_size=size),
                 TensorLoader(part(val_idx), eval_bs, shuffle=False, device=device) if config.val_size else None,
                 TensorLoader(test_ds, eval_bs, shuffle=False, device=device))
-    # imported here: torchvision takes seconds to import, and the TensorLoader never needs it
     from torchvision.transforms import v2
-    augmented = copy.copy(train_ds)   # the same augmentation, one image at a time, on a copy that shares the images
-    if config.augment:
-        augmented.transform = v2.Compose([v2.RandomCrop(32, padding=config.translate, padding_mode=config.padding_mode),
-                                          v2.RandomHorizontalFlip(),
-                                          v2.ToDtype(torch.float32, scale=True)])
+    def as_floats(ds, *augment):   # a copy that shares the images: uint8 tensors, maybe augmented, to floats in [0, 1]
+        ds = copy.copy(ds); ds.as_tensor = True
+        ds.transform = v2.Compose([*augment, v2.ToDtype(torch.float32, scale=True)]); return ds
+    augmented = as_floats(train_ds, *([v2.RandomCrop(32, padding=config.translate, padding_mode=config.padding_mode),
+                                       v2.RandomHorizontalFlip()] if config.augment else []))
     part = lambda ds, idx: Subset(ds, idx) if config.val_size else ds
     kw = dict(num_workers=config.num_workers, pin_memory=config.pin_memory and device.type == 'cuda')
     g = torch.Generator().manual_seed(config.seed)   # the loader's own generator: its order is resumable (chapter 04)
@@ -67,8 +66,8 @@ def make_loaders(config:TrainingConfig, # `loader`, `batch_size`, `val_size`, `a
         train_dl = DataLoader(train, share_of_batch(config.batch_size, size), sampler=sampler, **train_kw)
     else: train_dl = DataLoader(train, config.batch_size, shuffle=config.shuffle, **train_kw)
     return (train_dl,
-            DataLoader(part(train_ds, val_idx), eval_bs, shuffle=False, **kw) if config.val_size else None,
-            DataLoader(test_ds, eval_bs, shuffle=False, **kw))
+            DataLoader(part(as_floats(train_ds), val_idx), eval_bs, shuffle=False, **kw) if config.val_size else None,
+            DataLoader(as_floats(test_ds), eval_bs, shuffle=False, **kw))
 
 # %% ../nbs/06_run.ipynb #02898787
 RUN_DIR = 'runs/run'   # where the command line writes a run unless given --out
@@ -295,6 +294,7 @@ def main(argv=None): # the command-line arguments (default: `sys.argv[1:]`)
     try:   # SIGTERM, while not training, ends like Ctrl-C: one line, instead of a silent death
         with handling_signals(_stop_on_sigterm, [signal.SIGTERM]):
             m = run_training(cfg, args.data, quiet=args.quiet, url=args.url, md5=args.md5)
+        barrier()   # torchrun: all done before any leaves the group (else Gloo's teardown can hang on torch 2.3)
     except TrainingInterrupted as e: _fail(128 + e.signum, e)          # saved: the message says how to resume
     except KeyboardInterrupt as e:
         if args.debug: raise

@@ -42,7 +42,7 @@ def small_run(config:TrainingConfig, # the run (its device 'cpu'; `resume=True` 
     else:                                                     # torchvision's transforms draw from the global RNG
         aug = v2.Compose([v2.RandomCrop(32, padding=4), v2.RandomHorizontalFlip(),
                           v2.ToDtype(torch.float32, scale=True)])
-        tl = DataLoader(CIFAR10(root, transform=aug), config.batch_size, shuffle=True,
+        tl = DataLoader(CIFAR10(root, transform=aug, as_tensor=True), config.batch_size, shuffle=True,
                         generator=torch.Generator().manual_seed(0))
     eval_dl = TensorLoader(CIFAR10(root, train=False), 20, shuffle=False, device='cpu')
     try: train(net, tl, eval_dl, create_optimizer(net, config), config, quiet=True)

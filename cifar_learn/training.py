@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['HISTORY_KEYS', 'set_seed', 'rng_state', 'set_rng_state', 'EvalResult', 'run_precision', 'evaluate', 'Batches',
-           'TrainState', 'TrainingInterrupted', 'logits_and_loss', 'train']
+           'TrainState', 'TrainingInterrupted', 'logits_and_loss', 'check_input_range', 'train']
 
 # %% ../nbs/04_training.ipynb #72b54a34
-import random, signal, sys, time
+import random, signal, sys, time, warnings
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +19,10 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 
-from .checkpoints import (CHECKPOINT_FILES, CHECKPOINT_FORMAT, Checkpoint, CheckpointError, atomic_save,
-                                     data_fingerprint, digest, load_checkpoint, resume_or_refuse)
+from .checkpoints import (CHECKPOINT_FILES, CHECKPOINT_FORMAT, Checkpoint, CheckpointError, _loading_copy,
+                                     atomic_save, data_fingerprint, digest, load_checkpoint, resume_or_refuse)
 from .config import TrainingConfig
+from .dataset import Normalize
 from .devices import autocast, check_compile, grad_scaler, native, resolve_precision
 from .distributed import agree_stop, all_reduce_, broadcast, init_distributed, is_main, world, wrap
 from .files import folder_lock, handling_signals, remove_temporaries
@@ -291,6 +292,20 @@ def logits_and_loss(model:torch.nn.Module, # the model as the loop calls it (may
     logits = model(x)
     return logits, F.cross_entropy(logits.float(), y, label_smoothing=label_smoothing)
 
+# %% ../nbs/04_training.ipynb #b4d1e00b
+def check_input_range(net:torch.nn.Module, # the model being trained
+                      x:torch.Tensor, # a batch of its input images
+                     ):
+    "Warn if `net` normalises its own input (a `Normalize` first, as the zoo's models) and `x` is far outside [0, 1]."
+    if not isinstance(getattr(net, 'norm', None), Normalize): return   # any other model: its inputs are its business
+    lo, hi = (float(v) for v in torch.aminmax(x.detach()))
+    # normalised images reach -1 or lower, unscaled ones 255; a little noise past 0 or 1 is an augmentation, not a slip
+    if lo >= -0.5 and hi <= 1.5: return
+    why = ("normalised already? End the transform before its Normalize" if lo < 0 else
+           "not scaled? v2.ToDtype(torch.float32, scale=True) divides by 255")
+    warnings.warn(f"{type(net).__name__} normalises its input itself and expects floats in [0, 1], but the batch spans "
+                  f"[{lo:.3g}, {hi:.3g}]: {why}", stacklevel=3)
+
 # %% ../nbs/04_training.ipynb #06364e96
 def train(net:torch.nn.Module, # a model of the zoo, or any module that returns logits (`logits_and_loss`)
           train_loader, # yields `(x, y)` training batches (a `TensorLoader` or a `DataLoader`)
@@ -315,11 +330,13 @@ def train(net:torch.nn.Module, # a model of the zoo, or any module that returns 
         if c.compile: model = torch.compile(model)
         net.train()
         seconds, t_last, images = (state.history['seconds'] or [0.0])[-1], time.perf_counter(), 0
+        first = state.step                                          # this call's first step: its inputs are looked at
         with tqdm(total=c.steps, initial=state.step, disable=quiet, unit='step', dynamic_ncols=True) as bar:
             while state.step < c.steps:
                 # step: forward under autocast, backward, optimizer, schedule; loss and accuracy summed on the device
                 x, y = (t.to(device, non_blocking=True) for t in next(state.batches))
                 if c.channels_last: x = x.contiguous(memory_format=torch.channels_last)
+                if state.step == first and rank == 0: check_input_range(net, x)   # normalised twice? (once: a wait)
                 with autocast(device, state.precision): logits, loss = logits_and_loss(model, x, y, c.label_smoothing)
                 optimizer.zero_grad(set_to_none=True)
                 state.scaler.scale(loss).backward()
@@ -334,7 +351,7 @@ def train(net:torch.nn.Module, # a model of the zoo, or any module that returns 
                 # read the sums: the loop's only waits for the device (under torchrun, summed over the processes)
                 all_reduce_(state.nonfinite, 'max'); all_reduce_(state.meters)
                 if (bad := int(state.nonfinite)) >= 0:
-                    raise FloatingPointError(_nonfinite_message(bad, ckdir))
+                    raise FloatingPointError(_nonfinite_message(bad, ckdir, net))
                 loss_sum, correct, n = state.meters.tolist()
                 if rank: state.meters.zero_()                       # rank 0 keeps the sums (its checkpoint saves them)
                 now = time.perf_counter(); seconds += now - t_last
@@ -355,11 +372,11 @@ def train(net:torch.nn.Module, # a model of the zoo, or any module that returns 
     return state.history
 
 # %% ../nbs/04_training.ipynb #d61f79a4
-def _nonfinite_message(step:int, ckdir:Path) -> str:
+def _nonfinite_message(step:int, ckdir:Path, net:torch.nn.Module=None) -> str:
     "What a non-finite loss at `step` leaves: the checkpoints that exist, and what to do."
     kept = []
     for name in CHECKPOINT_FILES if ckdir else ():
-        try: kept.append(f"{ckdir / name} (step {load_checkpoint(ckdir / name).step})")
+        try: kept.append(f"{ckdir / name} (step {load_checkpoint(ckdir / name, model=_loading_copy(net)).step})")
         except (FileNotFoundError, CheckpointError): pass
     where = (f"the checkpoints are intact: {', '.join(kept)}" if kept else "no checkpoint had been saved yet" if ckdir
              else "the run keeps no checkpoint (no out_dir)")
