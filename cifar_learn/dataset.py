@@ -25,6 +25,12 @@ from .data import CIFAR10_CLASSES, find_cifar10, load_split, show_images
 from .devices import get_device
 
 # %% ../nbs/01_dataset.ipynb #0256b9b8
+def _joint_transform(dataset):
+    ("A VisionDataset's `transforms=`, or None: its own wrapping of `transform` and `target_transform` (which are read "
+     "as they are now, since they may be set after construction) is not one.")
+    t = getattr(dataset, 'transforms', None)
+    return None if isinstance(t, StandardTransform) else t
+
 class CIFAR10(VisionDataset):
     ("A CIFAR-10 split as torchvision's `CIFAR10`: item `i` is `(PIL image, int label)`, `data` `(N, 32, 32, 3)` and "
      "`targets` may be replaced.")
@@ -55,8 +61,7 @@ class CIFAR10(VisionDataset):
         # read at each item, as torchvision's CIFAR10 does: they may be set after construction
         if self.transform is not None: img = self.transform(img)
         if self.target_transform is not None: target = self.target_transform(target)
-        if self.transforms is not None and not isinstance(self.transforms, StandardTransform):   # `transforms=`
-            img, target = self.transforms(img, target)
+        if (joint := _joint_transform(self)) is not None: img, target = joint(img, target)
         return img, target
 
     def extra_repr(self) -> str:
@@ -134,9 +139,8 @@ def images_per_second(loader, # anything that yields `(x, y)` batches
 # %% ../nbs/01_dataset.ipynb #8ae269db
 def _as_arrays(dataset):
     "uint8 images (N, 3, H, W) and int64 labels from a `CIFAR10`, a `Split` or an `(images, labels)` pair."
-    joint = getattr(dataset, 'transforms', None)   # VisionDataset's: `transforms=`, or the two below wrapped
-    if isinstance(joint, StandardTransform): joint = None   # ...which are read as they are now (they may be set later)
-    if joint is not None or any(getattr(dataset, k, None) is not None for k in ('transform', 'target_transform')):
+    if _joint_transform(dataset) is not None or any(getattr(dataset, k, None) is not None
+                                                    for k in ('transform', 'target_transform')):
         raise ValueError("TensorLoader augments whole batches itself and does not apply the dataset's transform; "
                          "pass a dataset built with transform=None and target_transform=None (and no transforms=), "
                          "and augment=True for flips and translations")

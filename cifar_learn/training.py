@@ -300,8 +300,9 @@ def check_input_range(net:torch.nn.Module, # the model being trained
     if not isinstance(getattr(net, 'norm', None), Normalize): return   # any other model: its inputs are its business
     lo, hi = (float(v) for v in torch.aminmax(x.detach()))
     # normalised images reach -1 or lower, unscaled ones 255; a little noise past 0 or 1 is an augmentation, not a slip
-    if lo >= -0.5 and hi <= 1.5: return
-    why = ("normalised already? End the transform before its Normalize" if lo < 0 else
+    normalised, unscaled = lo < -0.5, hi > 1.5
+    if not (normalised or unscaled): return
+    why = ("normalised already? End the transform before its Normalize" if normalised else
            "not scaled? v2.ToDtype(torch.float32, scale=True) divides by 255")
     warnings.warn(f"{type(net).__name__} normalises its input itself and expects floats in [0, 1], but the batch spans "
                   f"[{lo:.3g}, {hi:.3g}]: {why}", stacklevel=3)
