@@ -7,7 +7,7 @@ __all__ = ['RUN_DIR', 'RUN_FILES', 'CLI_HELP', 'make_loaders', 'run_training', '
            'main']
 
 # %% ../nbs/06_run.ipynb #f7d504d5
-import argparse, copy, json, platform, re, signal, sys
+import argparse, copy, json, os, platform, re, signal, sys, traceback
 from contextlib import nullcontext
 from dataclasses import fields
 from importlib.metadata import PackageNotFoundError, version
@@ -276,8 +276,8 @@ def _stop_on_sigterm(signum, frame):
      "silently.")
     raise KeyboardInterrupt('SIGTERM')
 
-def main(argv=None): # the command-line arguments (default: `sys.argv[1:]`)
-    "Entry point of `cifar_learn_train`: every failure ends in one line on stderr and a non-zero exit status."
+def _main(argv):
+    "`main`'s work, in one process or in one of torchrun's."
     argv = sys.argv[1:] if argv is None else list(argv)
     try: base = base_config(argv)
     except ValueError as e: _fail(2, e)
@@ -310,3 +310,23 @@ def main(argv=None): # the command-line arguments (default: `sys.argv[1:]`)
         if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
     if m is None: return                                               # torchrun: rank 0 reports
     print(f"test accuracy {m['accuracy']:.4f}, loss {m['loss']:.4f} after {cfg.steps} steps; wrote {cfg.out_dir}")
+
+def _exit_now(status:int):
+    "Flush the output and end this process at once, without the interpreter's own exit."
+    sys.stdout.flush(); sys.stderr.flush()
+    os._exit(status)
+
+def main(argv=None): # the command-line arguments (default: `sys.argv[1:]`)
+    "Entry point of `cifar_learn_train`: every failure ends in one line on stderr and a non-zero exit status."
+    if world()[1] == 1: return _main(argv)
+    # Under torchrun a process ends with os._exit, its files complete and its output flushed, while the exception that
+    # stopped it (and, through its traceback, DDP's state) is still alive: after a peer's death, freeing DDP's state
+    # joins Gloo threads that wait for that peer. On torch 2.3 that hung in the interpreter's exit, holding the lock
+    # every Python thread needs, so that not even `die_with_launcher` could end the process.
+    try: _main(argv)
+    except SystemExit as e:
+        if e.code is None or isinstance(e.code, int): _exit_now(e.code or 0)
+        print(e.code, file=sys.stderr); _exit_now(1)
+    except BaseException as e:   # --debug: the traceback, as Python would print it
+        traceback.print_exc(); _exit_now(130 if isinstance(e, KeyboardInterrupt) else 1)
+    _exit_now(0)
