@@ -305,9 +305,6 @@ def _main(argv):
     except Exception as e:
         if args.debug: raise
         _fail(1, f"{type(e).__name__}: {e} (--debug shows the traceback)")
-    finally:
-        # torchrun: leave the group cleanly
-        if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
     if m is None: return                                               # torchrun: rank 0 reports
     print(f"test accuracy {m['accuracy']:.4f}, loss {m['loss']:.4f} after {cfg.steps} steps; wrote {cfg.out_dir}")
 
@@ -320,9 +317,11 @@ def main(argv=None): # the command-line arguments (default: `sys.argv[1:]`)
     "Entry point of `cifar_learn_train`: every failure ends in one line on stderr and a non-zero exit status."
     if world()[1] == 1: return _main(argv)
     # Under torchrun a process ends with os._exit, its files complete and its output flushed, while the exception that
-    # stopped it (and, through its traceback, DDP's state) is still alive: after a peer's death, freeing DDP's state
-    # joins Gloo threads that wait for that peer. On torch 2.3 that hung in the interpreter's exit, holding the lock
-    # every Python thread needs, so that not even `die_with_launcher` could end the process.
+    # stopped it (and, through its traceback, DDP's state) is still alive, and without destroy_process_group: on torch
+    # 2.3, freeing DDP's state or the Gloo process group joins Gloo's threads, which can wait for ever on a peer that has
+    # left (a peer killed, or one that finished and exited first; seen in ~ProcessGroupGloo with py-spy), holding the
+    # lock every Python thread needs, so that not even `die_with_launcher` could end the process. os._exit frees
+    # nothing: the process ends, and its connections with it.
     try: _main(argv)
     except SystemExit as e:
         if e.code is None or isinstance(e.code, int): _exit_now(e.code or 0)
