@@ -259,9 +259,9 @@ def decoupled_sgd(lr:float, # learning rate per 1,024 images, as airbench writes
                   batch_size:int, # images per step
                  ) -> dict:
     "airbench's decoupled SGD hyperparameters as the `lr` and `weight_decay` of torch's SGD on a *mean* loss."
-    # airbench sums the loss over the batch and divides lr by 1024 x (1 + 1/(1 - momentum)), the long-run gain of
-    # Nesterov momentum, so that lr alone sets the step size; its decay per step, lr x weight decay, is set by
-    # weight_decay alone
+    # airbench sums the loss over the batch and divides lr by 1024 x (1 + 1/(1 - momentum)), momentum's long-run gain
+    # 1/(1 - momentum) plus one, so that lr rather than momentum sets the step size; its decay per step,
+    # lr x weight decay, is set by weight_decay alone
     return dict(lr=lr * batch_size / (1024 * (1 + 1 / (1 - momentum))), weight_decay=weight_decay / lr)
 
 PRESETS = {   # field overrides of the defaults, by preset name

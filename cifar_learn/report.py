@@ -127,12 +127,13 @@ def most_confident_mistakes(res:EvalResult, # from `evaluate`
 def plot_predictions(images, # uint8 (N, 3, 32, 32) or float in [0, 1], in the order `evaluate` saw them
                      res:EvalResult, # from `evaluate`
                      classes, # class names
-                     idx=None, # which images (default: the first `n`)
+                     idx=None, # which images (default: `n` drawn at random, seed 0: a test split may be sorted by class)
                      n:int=24, # how many, when `idx` is None
                      ncols:int=8, # images per row
                     ):
     "A `show_images` grid titled 'predicted (confidence) / true class', mistakes in red; returns the Figure."
-    idx = (torch.arange(min(n, len(res.targets))) if idx is None else torch.as_tensor(idx)).tolist()
+    if idx is None: idx = torch.randperm(len(res.targets), generator=torch.Generator().manual_seed(0))[:n]
+    idx = torch.as_tensor(idx).tolist()
     pred, true = res.predictions[idx].tolist(), res.targets[idx].tolist()
     titles = [f'{classes[p]} ({res.probabilities[i, p]:.0%})\n{classes[t]}' for i, p, t in zip(idx, pred, true)]
     return show_images(torch.as_tensor(images)[idx], titles=titles, ncols=ncols, size=1.5,

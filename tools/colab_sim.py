@@ -11,11 +11,15 @@ What it builds, in a temporary folder:
 - a fresh virtualenv holding only what those platforms have preinstalled that matters here (`--platform`:
   torch, torchvision, numpy, matplotlib, pillow, tqdm, ipykernel, ipywidgets, nbclient and a current fastcore 2.x; no
   nbdev, no cifar_learn);
-- a wheelhouse with this repository's freshly built wheel, the current nbdev and its dependencies;
+- a wheelhouse with the current nbdev, its dependencies and setuptools (to build cifar_learn from its source);
+- a local stand-in for the GitHub repository: a git repository of this working tree, tagged with the release the
+  setup cells pin (tools/setup_cell.py), which git is told to use instead of github.com (`url.<...>.insteadOf`);
 - a copy of nbs/ (with DIR linked as its `data/cifar-10-batches-py`, where the notebooks look at full size).
-Each notebook then runs in a Jupyter kernel of that virtualenv (nbclient, as Jupyter itself runs one), with
-pip pointed at the wheelhouse only: its setup cell must install cifar_learn and nbdev from there, and must
-leave torch, torchvision and fastcore as they were (checked after the run). With `--gpu`, the kernel (and
+First the setup cell runs once with that repository gone: it must stop with one line (no traceback) naming what
+failed, and nothing after it may run. Then each notebook runs in a Jupyter kernel of that virtualenv (nbclient, as
+Jupyter itself runs one), with pip pointed at the wheelhouse only: its setup cell must install cifar_learn from the
+repository at the pinned release (checked in pip's record of where it came from), nbdev from the wheelhouse if the
+chapter uses it, and must leave torch, torchvision and fastcore as they were (checked after the run). With `--gpu`, the kernel (and
 every process it starts) runs on a simulated GPU of that kind (tools/cuda_sim.py), as a Colab or Kaggle GPU session
 would: every model and batch the notebooks put "on CUDA" is checked as CUDA checks it. Nothing in the repository
 changes unless `--write` copies the executed notebooks back to nbs/ (run `nbdev_clean` after).
@@ -28,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / 'tools'))
 import cuda_sim   # its command-line part only: torch is not imported here
+import setup_cell
 PLATFORM = ['torch', 'torchvision', 'numpy', 'matplotlib', 'pillow', 'tqdm', 'ipykernel', 'ipywidgets', 'nbclient', 'fastcore>=2']
 KEPT = ['torch', 'torchvision', 'fastcore']   # what the setup cell must not change (fastcore: not downgrade)
 
@@ -53,6 +58,16 @@ finally:
     nbformat.write(nb, path)
 '''
 
+FAILED_INSTALL = '''
+import json, sys, nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(open(sys.argv[1]).read()), nbformat.v4.new_code_cell("print('ran on')")])
+try: NotebookClient(nb, timeout=600, kernel_name='python3').execute(); raised = False
+except CellExecutionError: raised = True
+print(json.dumps({'raised': raised, 'outputs': [c.get('outputs', []) for c in nb.cells]}))
+'''
+
 def sh(*cmd, **kw):
     "Run `cmd` (away from the repository, whose egg-info would count as installed), failing loudly with its output."
     r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, cwd=tempfile.gettempdir(), **kw)
@@ -64,6 +79,42 @@ def versions(py) -> dict:
     code = ("import json, importlib.metadata as m\nout = {}\nfor p in %r:\n    try: out[p] = m.version(p)\n"
             "    except m.PackageNotFoundError: out[p] = None\nprint(json.dumps(out))") % (KEPT + ['nbdev', 'cifar_learn'],)
     return json.loads(sh(py, '-c', code))
+
+def installed_from(py) -> dict:
+    "pip's record of where cifar_learn came from in the environment of `py` (PEP 610's direct_url.json), or {}."
+    code = ("import importlib.metadata as m\ntry: print(m.distribution('cifar_learn').read_text('direct_url.json') or '{}')\n"
+            "except m.PackageNotFoundError: print('{}')")
+    return json.loads(sh(py, '-c', code))
+
+def repository(tmp, ref) -> Path:
+    "A git repository standing in for GitHub's: this working tree committed and tagged `ref` (a commit: this one's history)."
+    if not ref.startswith('v'): return ROOT   # a pinned commit must be one of this repository's
+    repo = tmp / 'repository'
+    files = sh('git', '-C', ROOT, 'ls-files', '-z', '--cached', '--others', '--exclude-standard').split('\0')
+    for f in filter(None, files):
+        if (ROOT / f).is_file(): (repo / f).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(ROOT / f, repo / f)
+    git = ['git', '-C', repo, '-c', 'user.name=colab_sim', '-c', 'user.email=colab_sim@localhost']
+    sh('git', 'init', '-q', repo); sh(*git, 'add', '-A'); sh(*git, 'commit', '-q', '-m', 'the working tree'); sh(*git, 'tag', ref)
+    return repo
+
+def git_redirect(env, url, to) -> dict:
+    "`env` with git told to fetch `url` from `to` instead (GIT_CONFIG_* variables: no file is written)."
+    env = {k: v for k, v in env.items() if not k.startswith('GIT_CONFIG_')}
+    return {**env, 'GIT_CONFIG_COUNT': '1', 'GIT_CONFIG_KEY_0': f'url.{Path(to).as_uri()}.insteadOf', 'GIT_CONFIG_VALUE_0': url}
+
+def failed_install_problems(py, cell, env, tmp) -> list:
+    "Run the setup `cell` where its repository cannot be reached: it must stop with one line, and nothing after it run."
+    (tmp / 'setup.py').write_text(cell); (tmp / 'failed_install.py').write_text(FAILED_INSTALL)
+    r = json.loads(sh(py, tmp / 'failed_install.py', tmp / 'setup.py', env=env))
+    setup, after = r['outputs']
+    errors = [o for o in setup if o.get('output_type') == 'error']
+    tb = errors[0].get('traceback', []) if errors else []
+    if not r['raised'] or len(errors) != 1 or len(tb) != 1 or not tb[0].startswith('SetupError: pip could not install git+'):
+        return [f'a failed install did not stop the setup cell with one line: {json.dumps(setup)[:1500]}']
+    if 'not appear to be a git repository' not in tb[0]: return [f"a failed install's line does not say why (git's reason): {tb[0]}"]
+    if after: return [f'a failed setup cell did not stop the notebook: the next cell ran ({after})']
+    print(f'a failed install stops the setup cell with: {tb[0]}', flush=True)
+    return []
 
 def batches_folder(data) -> Path:
     "The `cifar-10-batches-py` folder given as itself or as its parent."
@@ -128,8 +179,10 @@ def main():
         before = versions(py)
         if before['nbdev'] or before['cifar_learn']: sys.exit(f'the platform already holds nbdev or cifar_learn: {before}')
         wheels = tmp / 'wheelhouse'
-        sh(sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps', '-w', wheels, ROOT)
-        sh(py, '-m', 'pip', 'download', '-q', '-d', wheels, 'nbdev')
+        sh(py, '-m', 'pip', 'download', '-q', '-d', wheels, 'nbdev', 'setuptools>=64')   # setuptools: cifar_learn's build backend
+        ref, pypi = setup_cell.pinned()
+        if pypi: sys.exit(f'the setup cells install cifar_learn=={ref[1:]} from PyPI, which this simulation cannot reach')
+        url, repo = setup_cell.spec_for(ref)[len('git+'):].split('@')[0], repository(tmp, ref)
         sim = f'; simulated GPU: {a.gpu}' if a.gpu else ''
         print(f'platform {before}{sim}; wheelhouse of {len(list(wheels.iterdir()))} files; {time.perf_counter() - t0:.0f} s', flush=True)
 
@@ -140,8 +193,17 @@ def main():
         env.update(PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}", PIP_NO_INDEX='1', PIP_FIND_LINKS=str(wheels),
                    PIP_DISABLE_PIP_VERSION_CHECK='1', **({} if a.full else {'IN_TEST': '1'}))
         if a.gpu: env = cuda_sim.environment(a.gpu, env=env)   # CUDA_SIM, and its loader first on PYTHONPATH
+        cells = lambda nb: [''.join(c['source']) for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code']
+        needs_nbdev = lambda nb: setup_cell.uses_nbdev([s for s in cells(nb) if not setup_cell.is_setup(s)])
+        first = next((nb for nb in nbs if needs_nbdev(nb)), nbs[0])   # it installs what the others need: run it alone, first
+        nbs = [first] + [nb for nb in nbs if nb != first]
+        setup = next((s for s in cells(first) if setup_cell.is_setup(s)), None)
+        problems = ([f'{first.name}: no setup cell (tools/setup_cell.py writes it)'] if setup is None else
+                    failed_install_problems(py, setup, git_redirect(env, url, tmp / 'no-repository'), tmp))
+        if versions(py)['cifar_learn']: problems.append('a failed setup cell left cifar_learn installed')
+        env = git_redirect(env, url, repo)
         (tmp / 'runner.py').write_text(RUNNER)
-        failed, problems = [], []   # notebooks that failed; what else went wrong with the environment
+        failed = []   # notebooks that failed; `problems`: what else went wrong with the environment
         def run(nb):
             copy = work / nb.name
             if nb.parent != ROOT / 'nbs': shutil.copy(nb, copy)   # a notebook from elsewhere runs beside the chapters
@@ -163,7 +225,11 @@ def main():
             if after[k] != before[k]: problems.append(f'{k} changed: {before[k]} -> {after[k]}')
         if before['fastcore'] and older(after['fastcore'], before['fastcore']):
             problems.append(f"fastcore downgraded: {before['fastcore']} -> {after['fastcore']}")
-        if not after['cifar_learn'] or not after['nbdev']: problems.append(f'the setup cells did not install cifar_learn and nbdev: {after}')
+        if not after['cifar_learn'] or bool(after['nbdev']) != any(map(needs_nbdev, nbs)):
+            problems.append(f"the setup cells did not install cifar_learn{', nbdev' if any(map(needs_nbdev, nbs)) else ' (without nbdev)'}: {after}")
+        source = installed_from(py)
+        if source.get('url') != url or source.get('vcs_info', {}).get('requested_revision') != ref:
+            problems.append(f'cifar_learn was not installed from {url} at {ref}: {source}')
         print(f'after the run: {after}')
         for f in problems: print('FAIL', f)
         print(f'{len(nbs) - len(failed)} passed, {len(failed) + len(problems)} failed')
