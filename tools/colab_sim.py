@@ -182,7 +182,7 @@ def main():
         sh(py, '-m', 'pip', 'download', '-q', '-d', wheels, 'nbdev', 'setuptools>=64')   # setuptools: cifar_learn's build backend
         ref, pypi = setup_cell.pinned()
         if pypi: sys.exit(f'the setup cells install cifar_learn=={ref[1:]} from PyPI, which this simulation cannot reach')
-        url, repo = setup_cell.spec_for(ref)[len('git+'):].split('@')[0], repository(tmp, ref)
+        url, repo = setup_cell.repository_url(), repository(tmp, ref)
         sim = f'; simulated GPU: {a.gpu}' if a.gpu else ''
         print(f'platform {before}{sim}; wheelhouse of {len(list(wheels.iterdir()))} files; {time.perf_counter() - t0:.0f} s', flush=True)
 
@@ -193,11 +193,10 @@ def main():
         env.update(PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}", PIP_NO_INDEX='1', PIP_FIND_LINKS=str(wheels),
                    PIP_DISABLE_PIP_VERSION_CHECK='1', **({} if a.full else {'IN_TEST': '1'}))
         if a.gpu: env = cuda_sim.environment(a.gpu, env=env)   # CUDA_SIM, and its loader first on PYTHONPATH
-        cells = lambda nb: [''.join(c['source']) for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code']
-        needs_nbdev = lambda nb: setup_cell.uses_nbdev([s for s in cells(nb) if not setup_cell.is_setup(s)])
-        first = next((nb for nb in nbs if needs_nbdev(nb)), nbs[0])   # it installs what the others need: run it alone, first
+        nbdev = {nb: setup_cell.needs_nbdev(setup_cell.code_cells(nb)) for nb in nbs}   # which setup cells install nbdev
+        first = next((nb for nb in nbs if nbdev[nb]), nbs[0])   # it installs what the others need: run it alone, first
         nbs = [first] + [nb for nb in nbs if nb != first]
-        setup = next((s for s in cells(first) if setup_cell.is_setup(s)), None)
+        setup = next((s for s in setup_cell.code_cells(first) if setup_cell.is_setup(s)), None)
         problems = ([f'{first.name}: no setup cell (tools/setup_cell.py writes it)'] if setup is None else
                     failed_install_problems(py, setup, git_redirect(env, url, tmp / 'no-repository'), tmp))
         if versions(py)['cifar_learn']: problems.append('a failed setup cell left cifar_learn installed')
@@ -225,8 +224,8 @@ def main():
             if after[k] != before[k]: problems.append(f'{k} changed: {before[k]} -> {after[k]}')
         if before['fastcore'] and older(after['fastcore'], before['fastcore']):
             problems.append(f"fastcore downgraded: {before['fastcore']} -> {after['fastcore']}")
-        if not after['cifar_learn'] or bool(after['nbdev']) != any(map(needs_nbdev, nbs)):
-            problems.append(f"the setup cells did not install cifar_learn{', nbdev' if any(map(needs_nbdev, nbs)) else ' (without nbdev)'}: {after}")
+        if not after['cifar_learn'] or bool(after['nbdev']) != any(nbdev.values()):
+            problems.append(f"the setup cells did not install cifar_learn{', nbdev' if any(nbdev.values()) else ' (without nbdev)'}: {after}")
         source = installed_from(py)
         if source.get('url') != url or source.get('vcs_info', {}).get('requested_revision') != ref:
             problems.append(f'cifar_learn was not installed from {url} at {ref}: {source}')

@@ -56,11 +56,17 @@ def spec_for(ref, pypi=False) -> str:
     if pypi:
         if not ref.startswith('v'): raise ValueError(f'--pypi needs a version tag, not the commit {ref}')
         return f'cifar_learn=={ref[1:]}'
-    return f"git+{settings()['git_url']}.git@{ref}"
+    return f"git+{repository_url()}@{ref}"
 
-def uses_nbdev(cells) -> bool:
-    "Does a notebook with these code `cells` (sources, setup cell excluded) use nbdev (`show_doc`)?"
-    return any(re.search(r'^\s*(from|import) nbdev', s, re.M) for s in cells)
+def repository_url() -> str: return f"{settings()['git_url']}.git"   # what the setup cells clone
+
+def code_cells(nb) -> list:
+    "The sources of the code cells of notebook file `nb`."
+    return [''.join(c['source']) for c in json.loads(Path(nb).read_text())['cells'] if c['cell_type'] == 'code']
+
+def needs_nbdev(code) -> bool:
+    "Does a notebook with these code cells (sources) use nbdev (`show_doc`) outside its setup cell?"
+    return any(re.search(r'^\s*(from|import) nbdev', s, re.M) for s in code if not is_setup(s))
 
 def setup_cell(ref, pypi=False, nbdev=True, hide=False) -> str:
     "The setup cell's source for release `ref` (`nbdev`: the chapter uses it; `hide`: not shown by the docs, as in index)."
@@ -77,12 +83,11 @@ def notebooks(): return sorted((ROOT / 'nbs').glob('*.ipynb'))
 
 def expected(nb, cells, ref, pypi):
     "The setup cell notebook `nb` should have, given its code `cells`."
-    return setup_cell(ref, pypi, nbdev=uses_nbdev([s for s in cells if not is_setup(s)]), hide=nb.name == 'index.ipynb')
+    return setup_cell(ref, pypi, nbdev=needs_nbdev(cells), hide=nb.name == 'index.ipynb')
 
 def pinned():
     "The release chapter 00's setup cell pins, and whether from PyPI: `(ref, pypi)`."
-    cells = [''.join(c['source']) for c in json.loads((ROOT / 'nbs' / '00_data.ipynb').read_text())['cells']]
-    s = next((s for s in cells if is_setup(s)), '')
+    s = next((s for s in code_cells(ROOT / 'nbs' / '00_data.ipynb') if is_setup(s)), '')
     m = re.search(r"'cifar_learn': '(?:git\+\S+?\.git@(" + REF_RE + r")|cifar_learn==(\d\S*))'", s)
     if not m: raise SystemExit('nbs/00_data.ipynb: no setup cell pinning a release of cifar_learn')
     return (m.group(1), False) if m.group(1) else (f'v{m.group(2)}', True)
