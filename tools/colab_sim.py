@@ -38,10 +38,14 @@ KEPT = ['torch', 'torchvision', 'fastcore']   # what the setup cell must not cha
 
 RUNNER = '''
 import html, sys, nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 path = sys.argv[1]
 nb = nbformat.read(path, as_version=4)
-try: NotebookClient(nb, timeout=None, kernel_name='python3', resources={'metadata': {'path': sys.argv[2]}}).execute()
+# The kernel talks over Unix sockets named after `sys.argv[3]`, not TCP ports: two kernels starting at once can both be
+# handed the same "free" port and one dies with "Address already in use" (seen on CI).
+km = KernelManager(kernel_name='python3', transport='ipc', ip=sys.argv[3])
+try: NotebookClient(nb, km=km, timeout=None, resources={'metadata': {'path': sys.argv[2]}}).execute()
 finally:
     # A saved progress widget shows only its first text ("0/2000"); its final state lives in the notebook's widget
     # metadata, which nbdev_clean drops. Write that final state (tqdm's own left|bar|right text) as the output.
@@ -60,10 +64,12 @@ finally:
 
 FAILED_INSTALL = '''
 import json, sys, nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(open(sys.argv[1]).read()), nbformat.v4.new_code_cell("print('ran on')")])
-try: NotebookClient(nb, timeout=600, kernel_name='python3').execute(); raised = False
+km = KernelManager(kernel_name='python3', transport='ipc', ip=sys.argv[2])   # Unix sockets, as in RUNNER
+try: NotebookClient(nb, km=km, timeout=600).execute(); raised = False
 except CellExecutionError: raised = True
 print(json.dumps({'raised': raised, 'outputs': [c.get('outputs', []) for c in nb.cells]}))
 '''
@@ -105,7 +111,7 @@ def git_redirect(env, url, to) -> dict:
 def failed_install_problems(py, cell, env, tmp) -> list:
     "Run the setup `cell` where its repository cannot be reached: it must stop with one line, and nothing after it run."
     (tmp / 'setup.py').write_text(cell); (tmp / 'failed_install.py').write_text(FAILED_INSTALL)
-    r = json.loads(sh(py, tmp / 'failed_install.py', tmp / 'setup.py', env=env))
+    r = json.loads(sh(py, tmp / 'failed_install.py', tmp / 'setup.py', tmp / 'kernels' / 'failed-install', env=env))
     setup, after = r['outputs']
     errors = [o for o in setup if o.get('output_type') == 'error']
     tb = errors[0].get('traceback', []) if errors else []
@@ -159,6 +165,7 @@ def main():
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # so that `finally` removes the temporary folder
     tmp = Path(tempfile.mkdtemp(prefix='colab-sim-'))
+    (tmp / 'kernels').mkdir()   # the kernels' Unix sockets (RUNNER)
     try:
         venv = Path(a.venv) if a.venv else tmp / 'venv'
         py = venv / 'bin' / 'python'
@@ -207,7 +214,7 @@ def main():
             copy = work / nb.name
             if nb.parent != ROOT / 'nbs': shutil.copy(nb, copy)   # a notebook from elsewhere runs beside the chapters
             t = time.perf_counter()
-            r = subprocess.run([py, tmp / 'runner.py', copy, work], cwd=work, env=env, capture_output=True, text=True)
+            r = subprocess.run([py, tmp / 'runner.py', copy, work, tmp / 'kernels' / nb.stem], cwd=work, env=env, capture_output=True, text=True)
             ok = r.returncode == 0
             if ok and a.gpu and not on_gpu(copy, cuda_sim.GPUS[a.gpu]['name']):   # a GPU run must have seen the GPU
                 ok, r = False, subprocess.CompletedProcess(r.args, 1, '', f"its setup cell did not report the simulated {a.gpu}: {setup_output(copy)!r}")
