@@ -53,6 +53,13 @@ def small_run(config:TrainingConfig, # the run (its device 'cpu'; `resume=True` 
 # %% ../nbs/91_testing.ipynb #6a7939d9
 _spawn = multiprocessing.get_context('spawn')   # a fresh interpreter: nothing inherited but the arguments
 
+def _runs():
+    "The start method of the runs: forkserver, its server importing this module once, where the platform has it; else spawn."
+    if 'forkserver' not in multiprocessing.get_all_start_methods(): return _spawn
+    ctx = multiprocessing.get_context('forkserver')
+    ctx.set_forkserver_preload(['cifar_learn.testing'])   # no effect once the server runs, which is what we want
+    return ctx
+
 def _exit_with(target, *args): sys.exit(target(*args))
 
 def start_run(config:TrainingConfig, # the run, as `small_run` takes it
@@ -60,8 +67,9 @@ def start_run(config:TrainingConfig, # the run, as `small_run` takes it
              ) -> tuple:
     ("`small_run(config, root)` started in a process of its own: `(process, steps_seen)`, the "
      "`multiprocessing.Process` and its count of training steps started.")
-    seen = _spawn.Value('i', 0, lock=False)   # written by the child only
-    p = _spawn.Process(target=_exit_with, args=(small_run, config, str(root), seen), daemon=True)
+    ctx = _runs()
+    seen = ctx.Value('i', 0, lock=False)   # written by the child only
+    p = ctx.Process(target=_exit_with, args=(small_run, config, str(root), seen), daemon=True)
     p.start()
     return p, seen
 
