@@ -59,11 +59,6 @@ finally:
             bar = state.get(kids[1][len('IPY_MODEL_'):], {}).get('state', {})
             filled = round(10 * bar.get('value', 0) / bar['max']) if bar.get('max') else 0
             o['data'] = {'text/plain': f"{text(kids[0])}|{'█' * filled}{' ' * (10 - filled)}| {text(kids[2])}"}
-    # A progress bar printed with carriage returns: keep each line as a terminal shows it at the end, its last text.
-    last = lambda line: next((part for part in reversed(line.split('\\r')) if part), '')
-    for c in nb.cells:
-        for o in c.get('outputs', []):
-            if o.get('output_type') == 'stream' and '\\r' in o['text']: o['text'] = '\\n'.join(map(last, o['text'].split('\\n')))
     nbformat.write(nb, path)
 '''
 
